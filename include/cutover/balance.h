@@ -1,0 +1,3 @@
+#ifndef CUTOVER_BALANCE_H
+#define CUTOVER_BALANCE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CUTOVER_CLIENT_H
+#define CUTOVER_CLIENT_H
+#endif

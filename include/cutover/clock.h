@@ -1,0 +1,3 @@
+#ifndef CUTOVER_CLOCK_H
+#define CUTOVER_CLOCK_H
+#endif

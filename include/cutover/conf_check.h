@@ -1,0 +1,3 @@
+#ifndef CUTOVER_CONF_CHECK_H
+#define CUTOVER_CONF_CHECK_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CUTOVER_CONF_YAML_H
+#define CUTOVER_CONF_YAML_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CUTOVER_HTTP_REPLY_H
+#define CUTOVER_HTTP_REPLY_H
+#endif

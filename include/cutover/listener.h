@@ -1,0 +1,3 @@
+#ifndef CUTOVER_LISTENER_H
+#define CUTOVER_LISTENER_H
+#endif

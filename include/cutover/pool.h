@@ -1,0 +1,3 @@
+#ifndef CUTOVER_POOL_H
+#define CUTOVER_POOL_H
+#endif

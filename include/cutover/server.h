@@ -1,0 +1,3 @@
+#ifndef CUTOVER_SERVER_H
+#define CUTOVER_SERVER_H
+#endif

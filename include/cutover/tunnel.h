@@ -1,0 +1,3 @@
+#ifndef CUTOVER_TUNNEL_H
+#define CUTOVER_TUNNEL_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CUTOVER_TXN_H
+#define CUTOVER_TXN_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CUTOVER_UPSTREAM_CONN_H
+#define CUTOVER_UPSTREAM_CONN_H
+#endif

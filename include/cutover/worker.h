@@ -1,0 +1,3 @@
+#ifndef CUTOVER_WORKER_H
+#define CUTOVER_WORKER_H
+#endif

@@ -1,0 +1,1 @@
+/* clock: placeholder until implemented */

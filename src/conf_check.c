@@ -1,0 +1,1 @@
+/* conf_check: placeholder until implemented */

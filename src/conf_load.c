@@ -1,0 +1,1 @@
+/* conf_load: placeholder until implemented */

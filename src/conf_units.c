@@ -1,0 +1,1 @@
+/* conf_units: placeholder until implemented */

@@ -1,0 +1,1 @@
+/* conf_yaml: placeholder until implemented */

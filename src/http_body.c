@@ -1,0 +1,1 @@
+/* http_body: placeholder until implemented */

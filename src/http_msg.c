@@ -1,0 +1,1 @@
+/* http_msg: placeholder until implemented */

@@ -1,0 +1,1 @@
+/* http_parse: placeholder until implemented */

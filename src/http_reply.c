@@ -1,0 +1,1 @@
+/* http_reply: placeholder until implemented */

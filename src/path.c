@@ -1,0 +1,1 @@
+/* path: placeholder until implemented */

@@ -1,0 +1,1 @@
+/* route: placeholder until implemented */

@@ -1,0 +1,1 @@
+/* route_explain: placeholder until implemented */

@@ -1,0 +1,1 @@
+/* tunnel: placeholder until implemented */

@@ -1,0 +1,1 @@
+/* txn: placeholder until implemented */
