@@ -1,1 +1,200 @@
-/* conf_check: placeholder until implemented */
+/*
+ * conf_check: cross-references and warnings over a built configuration,
+ * and the edit distance behind "did you mean".
+ *
+ * The warnings are conservative: a route is only said to be unreachable
+ * when an earlier route is certain to take every request it could match.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutover/conf_check.h"
+#include "cutover/strbuf.h"
+
+static bool conf_check_under(const char *prefix, const char *path);
+static bool conf_check_only_path(const struct route_conf *r);
+static bool conf_check_covers(const struct route_conf *a,
+    const struct route_conf *b);
+
+size_t
+conf_check_distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), d;
+	size_t *base, *prev2, *prev, *cur;
+
+	if ((la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	base = prev2 = xcalloc(3 * (lb + 1), sizeof(size_t));
+	prev = prev2 + lb + 1;
+	cur = prev + lb + 1;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t rowmin;
+
+		cur[0] = rowmin = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t v = prev[j - 1] + cost;
+
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
+			if (v < rowmin)
+				rowmin = v;
+		}
+		if (rowmin > max) {
+			free(base);
+			return max + 1;
+		}
+		/* Rotate the three rows. */
+		size_t *t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	d = prev[lb];
+	free(base);
+	return d > max ? max + 1 : d;
+}
+
+void
+conf_check_suggest_init(struct conf_check_suggest *s, const char *word)
+{
+	s->word = word;
+	s->best = NULL;
+	s->dist = CONF_CHECK_SUGGEST_MAX + 1;
+}
+
+void
+conf_check_suggest_add(struct conf_check_suggest *s, const char *cand)
+{
+	size_t d = conf_check_distance(s->word, cand, CONF_CHECK_SUGGEST_MAX);
+
+	if (d < s->dist && d > 0) {
+		s->dist = d;
+		s->best = cand;
+	}
+}
+
+int
+conf_check_routes(struct config *c, struct config_diag *d)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nroutes; i++) {
+		struct route_conf *r = &c->routes[i];
+		struct conf_check_suggest s;
+
+		if (r->upstream_name == NULL)
+			continue;
+		r->upstream = (struct upstream_conf *)config_upstream(c,
+		    r->upstream_name);
+		if (r->upstream != NULL)
+			continue;
+		conf_check_suggest_init(&s, r->upstream_name);
+		for (size_t j = 0; j < c->nupstreams; j++)
+			conf_check_suggest_add(&s, c->upstreams[j].name);
+		if (s.best != NULL)
+			config_diag_error(d, c->path, r->upstream_mark,
+			    "unknown upstream \"%s\" (did you mean \"%s\"?)",
+			    r->upstream_name, s.best);
+		else
+			config_diag_error(d, c->path, r->upstream_mark,
+			    "unknown upstream \"%s\"", r->upstream_name);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Segment-aware: "/a" is under "/a" and "/a/b", never "/ab"; "/" is under all. */
+static bool
+conf_check_under(const char *prefix, const char *path)
+{
+	size_t n = strlen(prefix);
+
+	if (strcmp(prefix, "/") == 0)
+		return true;
+	return strncmp(prefix, path, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+/* No condition but (at most) a path prefix. */
+static bool
+conf_check_only_path(const struct route_conf *r)
+{
+	const struct route_match *m = &r->match;
+
+	return (m->path_kind == PATH_MATCH_ANY ||
+		   m->path_kind == PATH_MATCH_PREFIX) &&
+	    m->nmethods == 0 && m->host == NULL && m->nheaders == 0 &&
+	    m->ncookies == 0 && m->nquery == 0;
+}
+
+/* Route `a` takes every request `b` could match. */
+static bool
+conf_check_covers(const struct route_conf *a, const struct route_conf *b)
+{
+	const struct route_match *ma = &a->match, *mb = &b->match;
+
+	if (!a->active || !conf_check_only_path(a))
+		return false;
+	if (ma->path_kind == PATH_MATCH_ANY || strcmp(ma->path, "/") == 0)
+		return true;
+	if (mb->path_kind == PATH_MATCH_PREFIX ||
+	    mb->path_kind == PATH_MATCH_EXACT)
+		return conf_check_under(ma->path, mb->path);
+	return false;
+}
+
+void
+conf_check_warnings(const struct config *c, struct conf_mark routes_mark,
+    struct config_diag *d)
+{
+	bool catchall = false;
+
+	for (size_t i = 0; i < c->nupstreams; i++) {
+		const struct upstream_conf *u = &c->upstreams[i];
+		bool used = false;
+
+		for (size_t j = 0; j < c->nroutes && !used; j++)
+			used = c->routes[j].upstream == u;
+		if (!used)
+			config_diag_warning(d, c->path, u->mark,
+			    "upstream \"%s\" is not used by any route",
+			    u->name);
+	}
+	for (size_t i = 0; i < c->nroutes; i++) {
+		const struct route_conf *r = &c->routes[i];
+
+		if (r->active && r->upstream != NULL &&
+		    conf_check_only_path(r) &&
+		    (r->match.path_kind == PATH_MATCH_ANY ||
+			strcmp(r->match.path, "/") == 0))
+			catchall = true;
+		if (!r->active)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const struct route_conf *e = &c->routes[j];
+
+			if (!conf_check_covers(e, r))
+				continue;
+			config_diag_warning(d, c->path, r->mark,
+			    "route \"%s\" can never match: earlier route "
+			    "\"%s\" (line %u) takes every request it would",
+			    r->name, e->name, e->mark.line);
+			break;
+		}
+	}
+	if (!catchall)
+		config_diag_warning(d, c->path, routes_mark,
+		    "no catch-all route (an active route with "
+		    "\"path_prefix: /\" to an upstream): requests no route "
+		    "matches get 404");
+}

@@ -1,1 +1,1879 @@
-/* conf_load: placeholder until implemented */
+/*
+ * conf_load: YAML node tree to `struct config`, driven by one schema table.
+ *
+ * conf_schema[] below lists every key of every section: its type, its
+ * default (in the file's own syntax, parsed by the same code as the file),
+ * and where its value lives. One walker, conf_load_walk(), applies the
+ * defaults, rejects unknown keys (with a suggestion) and keys this version
+ * does not support yet, reports missing required keys, and stores each
+ * value; keys whose value is a structure of its own have a handler.
+ * Sections are processed in table order, not file order, so `upstreams`
+ * is built before `routes` refer to it.
+ *
+ * Errors are collected in the caller's config_diag and loading goes on
+ * where it sensibly can; a load with any error frees what it built and
+ * returns NULL. tests/docs_check.sh greps the table for key names, so
+ * keep one entry a line, starting `{ SEC_..., "name", CONF_T_...`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "cutover/conf_check.h"
+#include "cutover/conf_units.h"
+#include "cutover/conf_yaml.h"
+#include "cutover/config.h"
+#include "cutover/log.h"
+#include "cutover/strbuf.h"
+
+#define CONF_LOAD_MAX_FILE (64u << 20)	 /* the configuration itself */
+#define CONF_LOAD_MAX_IN_FILE (16u << 20) /* one in_file list */
+#define CONF_LOAD_MAX_WORKERS 256
+
+/* The sections of the schema; each is a mapping in the file. */
+enum conf_section {
+	SEC_NONE = 0,
+	SEC_TOP,
+	SEC_LIMITS,
+	SEC_CLIENT_TIMEOUTS,
+	SEC_UPSTREAM_TIMEOUTS, /* upstream_defaults, and inside each upstream */
+	SEC_UPSTREAM,
+	SEC_SERVER,
+	SEC_LISTENER,
+	SEC_ROUTE,
+	SEC_MATCH,
+	SEC_COND, /* the mapping form of a header, cookie or query condition */
+	SEC_REWRITE,
+	SEC_REPLACE,
+	SEC_RESPOND,
+};
+
+enum conf_type {
+	CONF_T_UINT,	 /* whole number in [min, max] */
+	CONF_T_DURATION, /* milliseconds, uint64_t */
+	CONF_T_SIZE,	 /* bytes, uint64_t, in [min, max] */
+	CONF_T_BOOL,
+	CONF_T_STRING,	 /* char *, owned by the struct */
+	CONF_T_PATH,	 /* char *, "/..." without trailing '/' unless "/" */
+	CONF_T_WORKERS,	 /* unsigned: "auto" or 1..CONF_LOAD_MAX_WORKERS */
+	CONF_T_SECTION,	 /* a nested mapping at `off`, schema `sub` */
+	CONF_T_CUSTOM,	 /* handler `fn` */
+	CONF_T_UNSUPPORTED,
+};
+
+#define CONF_F_REQUIRED 0x01
+#define CONF_F_NONZERO 0x02 /* durations and sizes: 0 is refused */
+#define CONF_F_HEADER 0x04  /* strings: non-empty visible ASCII (a header value) */
+
+struct conf_load_ctx;
+
+/*
+ * A handler for a CONF_T_CUSTOM key: `obj` is the section's struct, `key`
+ * and `val` the nodes (val is never a CONF_NODE_BAD).
+ */
+typedef void conf_load_fn(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val);
+
+struct conf_key {
+	enum conf_section sec;
+	const char *name;
+	enum conf_type type;
+	const char *def; /* default as it would be written, or NULL */
+	size_t off;	 /* of the value in the section's struct */
+	size_t size;	 /* of that member (CONF_T_UINT: 4 or 8) */
+	uint64_t min, max;
+	enum conf_section sub; /* CONF_T_SECTION */
+	conf_load_fn *fn;      /* CONF_T_CUSTOM */
+	unsigned flags;
+};
+
+/* State of one load. Lives on config_load_buf()'s stack. */
+struct conf_load_ctx {
+	const char *file; /* FILE in messages, as given */
+	char *dir;	  /* in_file paths are relative to it; owned */
+	unsigned flags;	  /* CONFIG_LOAD_* */
+	struct config_diag *diag;
+	struct config *c;
+	struct upstream_conf defaults; /* upstream_defaults; only timeouts */
+	struct conf_mark path_mark;    /* the path key of the current match */
+	struct conf_mark routes_mark;
+};
+
+static conf_load_fn conf_load_listeners, conf_load_listener_address;
+static conf_load_fn conf_load_upstream_defaults, conf_load_upstreams;
+static conf_load_fn conf_load_servers, conf_load_server_address;
+static conf_load_fn conf_load_routes, conf_load_route_name;
+static conf_load_fn conf_load_route_match, conf_load_route_upstream;
+static conf_load_fn conf_load_route_rewrite, conf_load_route_respond;
+static conf_load_fn conf_load_replace_prefix;
+static conf_load_fn conf_load_path_prefix, conf_load_path_exact;
+static conf_load_fn conf_load_path_regex, conf_load_methods, conf_load_host;
+static conf_load_fn conf_load_headers, conf_load_cookies, conf_load_query;
+static conf_load_fn conf_load_cond_in, conf_load_cond_in_file;
+
+#define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
+#define NOWHERE 0, 0
+#define ANY 0, UINT64_MAX
+#define UNSUPPORTED NULL, NOWHERE, ANY, SEC_NONE, NULL, 0
+
+/*
+ * The schema: every key of every section. Columns: section, name, type,
+ * default, where (offset, size), min, max, sub-section, handler, flags.
+ */
+static const struct conf_key conf_schema[] = {
+	{ SEC_TOP, "listeners", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_listeners, CONF_F_REQUIRED },
+	{ SEC_TOP, "workers", CONF_T_WORKERS, "auto", AT(struct config, workers), 1, CONF_LOAD_MAX_WORKERS, SEC_NONE, NULL, 0 },
+	{ SEC_TOP, "shutdown_timeout", CONF_T_DURATION, "30s", AT(struct config, shutdown_timeout_ms), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_TOP, "limits", CONF_T_SECTION, NULL, AT(struct config, limits), ANY, SEC_LIMITS, NULL, 0 },
+	{ SEC_TOP, "client_timeouts", CONF_T_SECTION, NULL, AT(struct config, client_timeouts), ANY, SEC_CLIENT_TIMEOUTS, NULL, 0 },
+	{ SEC_TOP, "upstream_defaults", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_upstream_defaults, 0 },
+	{ SEC_TOP, "upstreams", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_upstreams, 0 },
+	{ SEC_TOP, "routes", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_routes, 0 },
+	{ SEC_TOP, "admin", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_TOP, "watch", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_TOP, "correlation", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_TOP, "access_log", CONF_T_UNSUPPORTED, UNSUPPORTED },
+
+	{ SEC_LISTENER, "address", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_listener_address, CONF_F_REQUIRED },
+	{ SEC_LISTENER, "tls", CONF_T_UNSUPPORTED, UNSUPPORTED },
+
+	{ SEC_LIMITS, "max_connections", CONF_T_UINT, "10000", AT(struct limits_conf, max_connections), 1, 1000000, SEC_NONE, NULL, 0 },
+	{ SEC_LIMITS, "max_header_bytes", CONF_T_SIZE, "32KiB", AT(struct limits_conf, max_header_bytes), 1, 1 << 20, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_LIMITS, "max_target_bytes", CONF_T_SIZE, "8KiB", AT(struct limits_conf, max_target_bytes), 1, 1 << 20, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_LIMITS, "max_headers", CONF_T_UINT, "100", AT(struct limits_conf, max_headers), 1, 1000, SEC_NONE, NULL, 0 },
+	{ SEC_LIMITS, "max_body_bytes", CONF_T_SIZE, "0", AT(struct limits_conf, max_body_bytes), ANY, SEC_NONE, NULL, 0 },
+
+	{ SEC_CLIENT_TIMEOUTS, "header", CONF_T_DURATION, "10s", AT(struct client_timeouts_conf, header_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_CLIENT_TIMEOUTS, "body", CONF_T_DURATION, "30s", AT(struct client_timeouts_conf, body_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_CLIENT_TIMEOUTS, "send", CONF_T_DURATION, "60s", AT(struct client_timeouts_conf, send_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_CLIENT_TIMEOUTS, "idle", CONF_T_DURATION, "60s", AT(struct client_timeouts_conf, idle_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+
+	{ SEC_UPSTREAM_TIMEOUTS, "connect_timeout", CONF_T_DURATION, "2s", AT(struct upstream_conf, connect_timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_UPSTREAM_TIMEOUTS, "response_timeout", CONF_T_DURATION, "10s", AT(struct upstream_conf, response_timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_UPSTREAM_TIMEOUTS, "read_timeout", CONF_T_DURATION, "60s", AT(struct upstream_conf, read_timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_UPSTREAM_TIMEOUTS, "request_timeout", CONF_T_DURATION, "30s", AT(struct upstream_conf, request_timeout_ms), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_UPSTREAM_TIMEOUTS, "idle_timeout", CONF_T_DURATION, "60s", AT(struct upstream_conf, idle_timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_UPSTREAM_TIMEOUTS, "max_connections", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM_TIMEOUTS, "max_pending", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM_TIMEOUTS, "pending_timeout", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM_TIMEOUTS, "breaker", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM_TIMEOUTS, "retry", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM_TIMEOUTS, "health_check", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM_TIMEOUTS, "tls", CONF_T_UNSUPPORTED, UNSUPPORTED },
+
+	{ SEC_UPSTREAM, "servers", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_servers, CONF_F_REQUIRED },
+
+	{ SEC_SERVER, "address", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_server_address, CONF_F_REQUIRED },
+	{ SEC_SERVER, "weight", CONF_T_UINT, "1", AT(struct server_conf, weight), 1, 1000, SEC_NONE, NULL, 0 },
+
+	{ SEC_ROUTE, "name", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_name, CONF_F_REQUIRED },
+	{ SEC_ROUTE, "active", CONF_T_BOOL, "true", AT(struct route_conf, active), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_ROUTE, "match", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_match, 0 },
+	{ SEC_ROUTE, "upstream", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_upstream, 0 },
+	{ SEC_ROUTE, "respond", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_respond, 0 },
+	{ SEC_ROUTE, "rewrite", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_rewrite, 0 },
+	{ SEC_ROUTE, "fallback", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_ROUTE, "split", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_ROUTE, "sticky", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_ROUTE, "override", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_ROUTE, "shadow", CONF_T_UNSUPPORTED, UNSUPPORTED },
+
+	{ SEC_MATCH, "path_prefix", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_path_prefix, 0 },
+	{ SEC_MATCH, "path", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_path_exact, 0 },
+	{ SEC_MATCH, "path_regex", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_path_regex, 0 },
+	{ SEC_MATCH, "methods", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_methods, 0 },
+	{ SEC_MATCH, "host", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_host, 0 },
+	{ SEC_MATCH, "headers", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_headers, 0 },
+	{ SEC_MATCH, "cookies", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_cookies, 0 },
+	{ SEC_MATCH, "query", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_query, 0 },
+
+	{ SEC_COND, "in", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_cond_in, 0 },
+	{ SEC_COND, "in_file", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_cond_in_file, 0 },
+	{ SEC_COND, "present", CONF_T_BOOL, NULL, AT(struct match_cond, present), ANY, SEC_NONE, NULL, 0 },
+
+	{ SEC_REWRITE, "strip_prefix", CONF_T_PATH, NULL, AT(struct route_rewrite, from), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_REWRITE, "replace_prefix", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_replace_prefix, 0 },
+
+	{ SEC_REPLACE, "from", CONF_T_PATH, NULL, AT(struct route_rewrite, from), ANY, SEC_NONE, NULL, CONF_F_REQUIRED },
+	{ SEC_REPLACE, "to", CONF_T_PATH, NULL, AT(struct route_rewrite, to), ANY, SEC_NONE, NULL, CONF_F_REQUIRED },
+
+	{ SEC_RESPOND, "status", CONF_T_UINT, NULL, AT(struct route_respond, status), 100, 599, SEC_NONE, NULL, CONF_F_REQUIRED },
+	{ SEC_RESPOND, "body", CONF_T_STRING, NULL, AT(struct route_respond, body), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_RESPOND, "content_type", CONF_T_STRING, "text/plain", AT(struct route_respond, content_type), ANY, SEC_NONE, NULL, CONF_F_HEADER },
+};
+
+#define CONF_SCHEMA_N (sizeof(conf_schema) / sizeof(conf_schema[0]))
+
+static struct config *config_load_buf(const char *name, const char *buf,
+    size_t len, const char *dir, unsigned flags, struct config_diag *diag);
+static void config_diag_vadd(char ***list, size_t *n, const char *file,
+    struct conf_mark m, const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+static void conf_load_err(struct conf_load_ctx *x, const struct conf_node *n,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static const char *conf_load_show(const char *s, char *buf, size_t size);
+static const char *conf_load_expected(const struct conf_key *k, char *buf,
+    size_t size);
+static void conf_load_fmt_size(uint64_t v, char *buf, size_t size);
+static void conf_load_fmt_duration(uint64_t v, char *buf, size_t size);
+static bool conf_load_is_map(struct conf_load_ctx *x,
+    const struct conf_node *n);
+static bool conf_load_is_seq(struct conf_load_ctx *x,
+    const struct conf_node *n);
+static const char *conf_load_string(struct conf_load_ctx *x,
+    const struct conf_node *n, const char *expected);
+static int conf_load_bool(struct conf_load_ctx *x, const struct conf_node *n,
+    bool *out);
+static const struct conf_key *conf_load_find(enum conf_section s1,
+    enum conf_section s2, const char *name);
+static void conf_load_walk(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *map, enum conf_section s1, enum conf_section s2,
+    bool defaults);
+static int conf_load_value(struct conf_load_ctx *x, void *obj,
+    const struct conf_key *k, const char *text, const struct conf_node *n);
+static void conf_load_store_uint(void *p, size_t size, uint64_t v);
+static int conf_load_path_check(struct conf_load_ctx *x,
+    const struct conf_node *n, const char *s, bool strip, char **out);
+static bool conf_load_name_ok(const char *s);
+static bool conf_load_token(const char *s, bool upper);
+static int conf_load_address(struct conf_load_ctx *x,
+    const struct conf_node *n, const char *what, bool passive,
+    char **hostp, uint16_t *portp, struct sockaddr_storage *ss,
+    socklen_t *sslen, bool *any);
+static bool conf_load_set_path_kind(struct conf_load_ctx *x,
+    struct route_match *m, const struct conf_node *key, enum path_match_kind k);
+static void conf_load_conds(struct conf_load_ctx *x, struct match_cond **arr,
+    size_t *n, const struct conf_node *val, int what);
+static int conf_load_read_file(const char *path, size_t max, char **out,
+    size_t *outlen);
+static void conf_load_free_cond(struct match_cond *mc);
+static void conf_load_free_route(struct route_conf *r);
+static char *conf_load_dirname(const char *path);
+
+/* ---- diagnostics */
+
+void
+config_diag_init(struct config_diag *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+config_diag_free(struct config_diag *d)
+{
+	for (size_t i = 0; i < d->nerrors; i++)
+		free(d->errors[i]);
+	for (size_t i = 0; i < d->nwarnings; i++)
+		free(d->warnings[i]);
+	free(d->errors);
+	free(d->warnings);
+	config_diag_init(d);
+}
+
+/* A mark with line 0 has no place in the file: "FILE: message". */
+static void
+config_diag_vadd(char ***list, size_t *n, const char *file,
+    struct conf_mark m, const char *tag, const char *fmt, va_list ap)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	if (m.line == 0)
+		strbuf_addf(&b, "%s: %s", file, tag);
+	else
+		strbuf_addf(&b, "%s:%u:%u: %s", file, m.line, m.col, tag);
+	strbuf_vaddf(&b, fmt, ap);
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = strbuf_detach(&b);
+}
+
+void
+config_diag_error(struct config_diag *d, const char *file, struct conf_mark m,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_diag_vadd(&d->errors, &d->nerrors, file, m, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+config_diag_warning(struct config_diag *d, const char *file,
+    struct conf_mark m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_diag_vadd(&d->warnings, &d->nwarnings, file, m, "warning: ",
+	    fmt, ap);
+	va_end(ap);
+}
+
+static void
+conf_load_err(struct conf_load_ctx *x, const struct conf_node *n,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_diag_vadd(&x->diag->errors, &x->diag->nerrors, x->file, n->mark,
+	    "", fmt, ap);
+	va_end(ap);
+}
+
+/* A value quoted in a message: control bytes as '?', cut at 60 bytes. */
+static const char *
+conf_load_show(const char *s, char *buf, size_t size)
+{
+	size_t i, n = strlen(s);
+	size_t keep = size - 4 < 60 ? size - 4 : 60;
+
+	for (i = 0; i < n && i < keep; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (i < n) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static void
+conf_load_fmt_size(uint64_t v, char *buf, size_t size)
+{
+	if (v != 0 && v % (1u << 30) == 0)
+		snprintf(buf, size, "%" PRIu64 "GiB", v >> 30);
+	else if (v != 0 && v % (1u << 20) == 0)
+		snprintf(buf, size, "%" PRIu64 "MiB", v >> 20);
+	else if (v != 0 && v % (1u << 10) == 0)
+		snprintf(buf, size, "%" PRIu64 "KiB", v >> 10);
+	else
+		snprintf(buf, size, "%" PRIu64, v);
+}
+
+static void
+conf_load_fmt_duration(uint64_t v, char *buf, size_t size)
+{
+	if (v != 0 && v % 1000 == 0)
+		snprintf(buf, size, "%" PRIu64 "s", v / 1000);
+	else
+		snprintf(buf, size, "%" PRIu64 "ms", v);
+}
+
+/* What a key of type k->type wants, for "expected ..." messages. */
+static const char *
+conf_load_expected(const struct conf_key *k, char *buf, size_t size)
+{
+	switch (k->type) {
+	case CONF_T_UINT:
+		snprintf(buf, size, "a whole number from %" PRIu64 " to %" PRIu64,
+		    k->min, k->max);
+		return buf;
+	case CONF_T_DURATION:
+		return "a duration such as \"5s\"";
+	case CONF_T_SIZE:
+		return "a size such as \"64KiB\"";
+	case CONF_T_BOOL:
+		return "true or false";
+	case CONF_T_PATH:
+		return "a path starting with \"/\"";
+	case CONF_T_WORKERS:
+		snprintf(buf, size, "\"auto\" or a number from 1 to %d",
+		    CONF_LOAD_MAX_WORKERS);
+		return buf;
+	case CONF_T_SECTION:
+		return "a mapping";
+	default:
+		return "a string";
+	}
+}
+
+/* ---- node helpers: each reports its own error */
+
+static bool
+conf_load_is_map(struct conf_load_ctx *x, const struct conf_node *n)
+{
+	if (n->kind == CONF_NODE_MAP)
+		return true;
+	if (n->kind != CONF_NODE_BAD)
+		conf_load_err(x, n, "expected a mapping");
+	return false;
+}
+
+static bool
+conf_load_is_seq(struct conf_load_ctx *x, const struct conf_node *n)
+{
+	if (n->kind == CONF_NODE_SEQ)
+		return true;
+	if (n->kind != CONF_NODE_BAD)
+		conf_load_err(x, n, "expected a list");
+	return false;
+}
+
+/* The text of a scalar, or NULL after "expected <expected>". */
+static const char *
+conf_load_string(struct conf_load_ctx *x, const struct conf_node *n,
+    const char *expected)
+{
+	if (n->kind == CONF_NODE_SCALAR && !conf_yaml_is_null(n))
+		return n->text;
+	if (n->kind != CONF_NODE_BAD)
+		conf_load_err(x, n, "expected %s", expected);
+	return NULL;
+}
+
+static int
+conf_load_bool(struct conf_load_ctx *x, const struct conf_node *n, bool *out)
+{
+	char show[64];
+
+	if (n->kind == CONF_NODE_SCALAR && strcmp(n->text, "true") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (n->kind == CONF_NODE_SCALAR && strcmp(n->text, "false") == 0) {
+		*out = false;
+		return 0;
+	}
+	if (n->kind == CONF_NODE_SCALAR)
+		conf_load_err(x, n, "expected true or false, got \"%s\"",
+		    conf_load_show(n->text, show, sizeof(show)));
+	else if (n->kind != CONF_NODE_BAD)
+		conf_load_err(x, n, "expected true or false");
+	return -1;
+}
+
+/* ---- the walker */
+
+static const struct conf_key *
+conf_load_find(enum conf_section s1, enum conf_section s2, const char *name)
+{
+	for (size_t i = 0; i < CONF_SCHEMA_N; i++) {
+		const struct conf_key *k = &conf_schema[i];
+
+		if ((k->sec == s1 || k->sec == s2) && strcmp(k->name, name) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+static void
+conf_load_store_uint(void *p, size_t size, uint64_t v)
+{
+	if (size == sizeof(uint64_t)) {
+		uint64_t v64 = v;
+
+		memcpy(p, &v64, sizeof(v64));
+	} else if (size == sizeof(uint32_t)) {
+		uint32_t v32 = (uint32_t)v;
+
+		memcpy(p, &v32, sizeof(v32));
+	} else {
+		fatal("conf_load: member of size %zu", size);
+	}
+}
+
+/*
+ * Store `text` (a default, n == NULL) or the value node `n` for key `k`
+ * into `obj`. Returns 0, or -1 after an error about `n`. A default that
+ * does not parse is a broken schema: fatal.
+ */
+static int
+conf_load_value(struct conf_load_ctx *x, void *obj, const struct conf_key *k,
+    const char *text, const struct conf_node *n)
+{
+	char *p = (char *)obj + k->off;
+	char exp[80], show[64], lim[32], whybuf[48];
+	const char *why = NULL;
+	uint64_t v = 0;
+	bool b;
+
+	if (n != NULL && k->type == CONF_T_BOOL) {
+		if (conf_load_bool(x, n, &b) == -1)
+			return -1;
+		memcpy(p, &b, sizeof(b));
+		return 0;
+	}
+	if (n != NULL) {
+		text = NULL;
+		if (n->kind == CONF_NODE_SCALAR)
+			text = n->text;
+		if (k->type == CONF_T_STRING && conf_yaml_is_null(n) &&
+		    !(k->flags & CONF_F_HEADER))
+			text = "";
+		if (text == NULL) {
+			conf_load_err(x, n, "expected %s",
+			    conf_load_expected(k, exp, sizeof(exp)));
+			return -1;
+		}
+	}
+
+	switch (k->type) {
+	case CONF_T_BOOL:
+		b = strcmp(text, "true") == 0;
+		memcpy(p, &b, sizeof(b));
+		return 0;
+	case CONF_T_UINT:
+		if (units_parse_uint(text, k->max, &v, &why) == -1 ||
+		    v < k->min)
+			goto bad_nowhy;
+		conf_load_store_uint(p, k->size, v);
+		return 0;
+	case CONF_T_WORKERS:
+		if (strcmp(text, "auto") == 0) {
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			v = ncpu < 1 ? 1 :
+			    ncpu > CONF_LOAD_MAX_WORKERS ?
+					  CONF_LOAD_MAX_WORKERS :
+					  (uint64_t)ncpu;
+		} else if (units_parse_uint(text, k->max, &v, &why) == -1 ||
+		    v < k->min) {
+			goto bad_nowhy;
+		}
+		conf_load_store_uint(p, k->size, v);
+		return 0;
+	case CONF_T_DURATION:
+		if (units_parse_duration(text, &v, &why) == -1)
+			goto bad;
+		if (v == 0 && (k->flags & CONF_F_NONZERO)) {
+			why = "must be more than 0";
+			goto bad;
+		}
+		if (v > k->max) {
+			conf_load_fmt_duration(k->max, lim, sizeof(lim));
+			snprintf(whybuf, sizeof(whybuf), "at most %s", lim);
+			why = whybuf;
+			goto bad;
+		}
+		conf_load_store_uint(p, k->size, v);
+		return 0;
+	case CONF_T_SIZE:
+		if (units_parse_size(text, &v, &why) == -1)
+			goto bad;
+		if (v == 0 && (k->flags & CONF_F_NONZERO)) {
+			why = "must be more than 0";
+			goto bad;
+		}
+		if (v > k->max) {
+			conf_load_fmt_size(k->max, lim, sizeof(lim));
+			snprintf(whybuf, sizeof(whybuf), "at most %s", lim);
+			why = whybuf;
+			goto bad;
+		}
+		conf_load_store_uint(p, k->size, v);
+		return 0;
+	case CONF_T_STRING: {
+		char **sp = (char **)(void *)p;
+
+		if (k->flags & CONF_F_HEADER) {
+			bool ok = *text != '\0';
+
+			for (const char *c = text; *c != '\0'; c++)
+				if ((unsigned char)*c < 0x20 ||
+				    (unsigned char)*c > 0x7e)
+					ok = false;
+			if (!ok) {
+				if (n == NULL)
+					fatal("conf_load: bad default for %s",
+					    k->name);
+				conf_load_err(x, n,
+				    "expected a header value (visible ASCII)");
+				return -1;
+			}
+		}
+		free(*sp);
+		*sp = xstrdup(text);
+		return 0;
+	}
+	case CONF_T_PATH: {
+		char **sp = (char **)(void *)p;
+		char *out;
+
+		if (n == NULL)
+			fatal("conf_load: no default for paths (%s)", k->name);
+		if (conf_load_path_check(x, n, text, true, &out) == -1)
+			return -1;
+		free(*sp);
+		*sp = out;
+		return 0;
+	}
+	default:
+		fatal("conf_load: key %s has no value type", k->name);
+	}
+
+bad:
+	if (n == NULL)
+		fatal("conf_load: bad default for %s: %s", k->name, why);
+	conf_load_err(x, n, "expected %s, got \"%s\" (%s)",
+	    conf_load_expected(k, exp, sizeof(exp)),
+	    conf_load_show(text, show, sizeof(show)), why);
+	return -1;
+bad_nowhy:
+	if (n == NULL)
+		fatal("conf_load: bad default for %s", k->name);
+	conf_load_err(x, n, "expected %s, got \"%s\"",
+	    conf_load_expected(k, exp, sizeof(exp)),
+	    conf_load_show(text, show, sizeof(show)));
+	return -1;
+}
+
+/*
+ * Walk mapping `map` (NULL or null: empty) with the keys of sections s1
+ * and s2 into `obj`: defaults first (when `defaults`), then the checks of
+ * every key written, then every key of the schema in table order.
+ */
+static void
+conf_load_walk(struct conf_load_ctx *x, void *obj, const struct conf_node *map,
+    enum conf_section s1, enum conf_section s2, bool defaults)
+{
+	bool empty = map == NULL || conf_yaml_is_null(map);
+
+	for (size_t i = 0; defaults && i < CONF_SCHEMA_N; i++) {
+		const struct conf_key *k = &conf_schema[i];
+
+		if (k->sec != s1 && k->sec != s2)
+			continue;
+		if (k->def != NULL)
+			(void)conf_load_value(x, obj, k, k->def, NULL);
+		if (k->type == CONF_T_SECTION)
+			conf_load_walk(x, (char *)obj + k->off, NULL, k->sub,
+			    SEC_NONE, true);
+	}
+	if (!empty && !conf_load_is_map(x, map))
+		return;
+
+	for (size_t i = 0; !empty && i < map->npairs; i++) {
+		const struct conf_node *key = map->pairs[i].key;
+		const struct conf_key *k = conf_load_find(s1, s2, key->text);
+		struct conf_check_suggest s;
+
+		if (k != NULL && k->type == CONF_T_UNSUPPORTED) {
+			conf_load_err(x, key,
+			    "key \"%s\" is not supported in this version",
+			    key->text);
+			continue;
+		}
+		if (k != NULL)
+			continue;
+		conf_check_suggest_init(&s, key->text);
+		for (size_t j = 0; j < CONF_SCHEMA_N; j++) {
+			const struct conf_key *c = &conf_schema[j];
+
+			if ((c->sec == s1 || c->sec == s2) &&
+			    c->type != CONF_T_UNSUPPORTED)
+				conf_check_suggest_add(&s, c->name);
+		}
+		if (s.best != NULL)
+			conf_load_err(x, key,
+			    "unknown key \"%s\" (did you mean \"%s\"?)",
+			    key->text, s.best);
+		else
+			conf_load_err(x, key, "unknown key \"%s\"", key->text);
+	}
+
+	for (size_t i = 0; i < CONF_SCHEMA_N; i++) {
+		const struct conf_key *k = &conf_schema[i];
+		const struct conf_node *key = NULL, *val = NULL;
+
+		if ((k->sec != s1 && k->sec != s2) ||
+		    k->type == CONF_T_UNSUPPORTED)
+			continue;
+		for (size_t j = 0; !empty && j < map->npairs; j++) {
+			if (strcmp(map->pairs[j].key->text, k->name) == 0) {
+				key = map->pairs[j].key;
+				val = map->pairs[j].value;
+			}
+		}
+		if (val == NULL) {
+			/* "adress" already said "did you mean address". */
+			for (size_t j = 0; !empty && j < map->npairs; j++) {
+				const char *t = map->pairs[j].key->text;
+
+				if (conf_load_find(s1, s2, t) == NULL &&
+				    conf_check_distance(t, k->name,
+					CONF_CHECK_SUGGEST_MAX) <=
+					CONF_CHECK_SUGGEST_MAX)
+					key = map->pairs[j].key;
+			}
+			if ((k->flags & CONF_F_REQUIRED) && key == NULL) {
+				struct conf_mark top = { 1, 1 };
+
+				config_diag_error(x->diag, x->file,
+				    map != NULL ? map->mark : top,
+				    "missing required key \"%s\"", k->name);
+			}
+			continue;
+		}
+		if (val->kind == CONF_NODE_BAD)
+			continue;
+		switch (k->type) {
+		case CONF_T_CUSTOM:
+			k->fn(x, obj, key, val);
+			break;
+		case CONF_T_SECTION:
+			conf_load_walk(x, (char *)obj + k->off, val, k->sub,
+			    SEC_NONE, false);
+			break;
+		default:
+			(void)conf_load_value(x, obj, k, NULL, val);
+			break;
+		}
+	}
+}
+
+/* ---- checks of single values */
+
+/*
+ * A path as cutover compares it: starts with '/', no query or fragment,
+ * no spaces or control bytes, no "//", no "." or ".." segment (requests
+ * are normalised before matching, so such a path could never match).
+ * `strip` drops a trailing '/' (but keeps "/"). *out is the new string.
+ */
+static int
+conf_load_path_check(struct conf_load_ctx *x, const struct conf_node *n,
+    const char *s, bool strip, char **out)
+{
+	char show[64];
+	size_t len = strlen(s);
+
+	if (s[0] != '/') {
+		conf_load_err(x, n, "expected a path starting with \"/\", got \"%s\"",
+		    conf_load_show(s, show, sizeof(show)));
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
+			conf_load_err(x, n,
+			    "a path may not contain spaces, control bytes, '?' or '#'");
+			return -1;
+		}
+		if (c == '/' && s[i + 1] == '/') {
+			conf_load_err(x, n, "a path may not contain \"//\"");
+			return -1;
+		}
+		if (c == '/' && s[i + 1] == '.' &&
+		    (s[i + 2] == '/' || s[i + 2] == '\0' ||
+			(s[i + 2] == '.' && (s[i + 3] == '/' || s[i + 3] == '\0')))) {
+			conf_load_err(x, n,
+			    "a path may not contain \".\" or \"..\" segments");
+			return -1;
+		}
+	}
+	if (strip && len > 1 && s[len - 1] == '/')
+		len--;
+	*out = xstrndup(s, len);
+	return 0;
+}
+
+/* Names of upstreams and routes: they end up in metric labels and logs. */
+static bool
+conf_load_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+			*s == '.'))
+			return false;
+	return true;
+}
+
+/* An RFC 9110 token; with `upper`, no lower-case letter either. */
+static bool
+conf_load_token(const char *s, bool upper)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (upper && c >= 'a' && c <= 'z')
+			return false;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (strchr("!#$%&'*+-.^_`|~", c) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * "HOST:PORT", "[V6]:PORT"; with `passive` (listeners) also "*:PORT" and
+ * ":PORT" for every address. Resolves with getaddrinfo() (numeric only
+ * under CONFIG_LOAD_NO_DNS) and keeps the first address, preferring IPv6
+ * for the wildcard so one dual-stack socket takes both families.
+ */
+static int
+conf_load_address(struct conf_load_ctx *x, const struct conf_node *n,
+    const char *what, bool passive, char **hostp, uint16_t *portp,
+    struct sockaddr_storage *ss, socklen_t *sslen, bool *any)
+{
+	const char *s = n->text, *colon, *hs, *he;
+	char show[64], *host;
+	struct addrinfo hints, *res = NULL, *pick;
+	uint64_t port;
+	const char *why;
+	int rc;
+
+	conf_load_show(s, show, sizeof(show));
+	if (s[0] == '[') {
+		he = strchr(s, ']');
+		if (he == NULL || he[1] != ':') {
+			conf_load_err(x, n,
+			    "invalid %s address \"%s\": expected \"[ADDRESS]:PORT\"",
+			    what, show);
+			return -1;
+		}
+		hs = s + 1;
+		colon = he + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL) {
+			conf_load_err(x, n,
+			    "invalid %s address \"%s\": expected \"HOST:PORT\"",
+			    what, show);
+			return -1;
+		}
+		hs = s;
+		he = colon;
+		if (memchr(hs, ':', (size_t)(he - hs)) != NULL) {
+			conf_load_err(x, n,
+			    "invalid %s address \"%s\": put IPv6 addresses in "
+			    "brackets, as in \"[::1]:8080\"",
+			    what, show);
+			return -1;
+		}
+	}
+	if (units_parse_uint(colon + 1, 65535, &port, &why) == -1 || port == 0) {
+		conf_load_err(x, n,
+		    "invalid %s address \"%s\": the port must be a number from "
+		    "1 to 65535",
+		    what, show);
+		return -1;
+	}
+	host = xstrndup(hs, (size_t)(he - hs));
+	*any = s[0] != '[' && (host[0] == '\0' || strcmp(host, "*") == 0);
+	if (*any && !passive) {
+		conf_load_err(x, n,
+		    "invalid %s address \"%s\": expected \"HOST:PORT\"", what,
+		    show);
+		free(host);
+		return -1;
+	}
+	if (!*any && host[0] == '\0') {
+		conf_load_err(x, n,
+		    "invalid %s address \"%s\": expected \"[ADDRESS]:PORT\"",
+		    what, show);
+		free(host);
+		return -1;
+	}
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	if (x->flags & CONFIG_LOAD_NO_DNS)
+		hints.ai_flags |= AI_NUMERICHOST;
+	rc = getaddrinfo(*any ? NULL : host, colon + 1, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		conf_load_err(x, n, "cannot resolve %s address \"%s\": %s", what,
+		    show, rc != 0 ? gai_strerror(rc) : "no address");
+		free(host);
+		if (res != NULL)
+			freeaddrinfo(res);
+		return -1;
+	}
+	pick = res;
+	for (struct addrinfo *ai = res; *any && ai != NULL; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET6) {
+			pick = ai;
+			break;
+		}
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+	*sslen = pick->ai_addrlen;
+	freeaddrinfo(res);
+	*portp = (uint16_t)port;
+	if (hostp != NULL)
+		*hostp = host;
+	else
+		free(host);
+	return 0;
+}
+
+/* ---- top level */
+
+static void
+conf_load_listeners(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct config *c = obj;
+
+	(void)key;
+	if (conf_yaml_is_null(val) ||
+	    (val->kind == CONF_NODE_SEQ && val->nitems == 0)) {
+		conf_load_err(x, val, "at least one listener is required");
+		return;
+	}
+	if (!conf_load_is_seq(x, val))
+		return;
+	c->listeners = xcalloc(val->nitems, sizeof(*c->listeners));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		struct listener_conf *l = &c->listeners[c->nlisteners];
+
+		if (!conf_load_is_map(x, it))
+			continue;
+		c->nlisteners++;
+		l->mark = it->mark;
+		conf_load_walk(x, l, it, SEC_LISTENER, SEC_NONE, true);
+		for (size_t j = 0; l->address != NULL && j + 1 < c->nlisteners;
+		     j++) {
+			const struct listener_conf *o = &c->listeners[j];
+
+			if (o->address != NULL && o->addrlen == l->addrlen &&
+			    memcmp(&o->addr, &l->addr, l->addrlen) == 0) {
+				config_diag_error(x->diag, x->file, l->mark,
+				    "listener \"%s\" is the same address as "
+				    "the one at %u:%u",
+				    l->address, o->mark.line, o->mark.col);
+				break;
+			}
+		}
+	}
+}
+
+static void
+conf_load_listener_address(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct listener_conf *l = obj;
+	uint16_t port;
+
+	(void)key;
+	if (conf_load_string(x, val, "an address such as \"127.0.0.1:8080\"") ==
+	    NULL)
+		return;
+	if (conf_load_address(x, val, "listener", true, NULL, &port, &l->addr,
+		&l->addrlen, &l->any_address) == -1)
+		return;
+	l->address = xstrdup(val->text);
+}
+
+static void
+conf_load_upstream_defaults(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	(void)obj;
+	(void)key;
+	conf_load_walk(x, &x->defaults, val, SEC_UPSTREAM_TIMEOUTS, SEC_NONE,
+	    false);
+}
+
+static void
+conf_load_upstreams(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct config *c = obj;
+
+	(void)key;
+	if (conf_yaml_is_null(val) || !conf_load_is_map(x, val))
+		return;
+	c->upstreams = xcalloc(val->npairs, sizeof(*c->upstreams));
+	for (size_t i = 0; i < val->npairs; i++) {
+		const struct conf_node *name = val->pairs[i].key;
+		const struct conf_node *body = val->pairs[i].value;
+		struct upstream_conf *u = &c->upstreams[c->nupstreams];
+
+		/*
+		 * Kept even when it has errors, so routes that name it do
+		 * not add a misleading "unknown upstream".
+		 */
+		u->name = xstrdup(name->text);
+		u->index = c->nupstreams++;
+		u->mark = name->mark;
+		if (!conf_load_name_ok(name->text))
+			conf_load_err(x, name,
+			    "an upstream name may contain only letters, digits, "
+			    "'.', '_' and '-'");
+		u->connect_timeout_ms = x->defaults.connect_timeout_ms;
+		u->response_timeout_ms = x->defaults.response_timeout_ms;
+		u->read_timeout_ms = x->defaults.read_timeout_ms;
+		u->request_timeout_ms = x->defaults.request_timeout_ms;
+		u->idle_timeout_ms = x->defaults.idle_timeout_ms;
+		if (body->kind == CONF_NODE_BAD)
+			continue;
+		conf_load_walk(x, u, body, SEC_UPSTREAM, SEC_UPSTREAM_TIMEOUTS,
+		    false);
+	}
+}
+
+static void
+conf_load_servers(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct upstream_conf *u = obj;
+	const struct conf_key *addr = conf_load_find(SEC_SERVER, SEC_NONE,
+	    "address");
+
+	if (conf_yaml_is_null(val) ||
+	    (val->kind == CONF_NODE_SEQ && val->nitems == 0)) {
+		conf_load_err(x, val, "upstream \"%s\" needs at least one server",
+		    u->name);
+		return;
+	}
+	if (!conf_load_is_seq(x, val))
+		return;
+	u->servers = xcalloc(val->nitems, sizeof(*u->servers));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		struct server_conf *s = &u->servers[u->nservers];
+
+		if (it->kind == CONF_NODE_BAD)
+			continue;
+		if (it->kind == CONF_NODE_SCALAR && !conf_yaml_is_null(it)) {
+			u->nservers++;
+			s->mark = it->mark;
+			s->weight = 1;
+			addr->fn(x, s, key, it);
+			continue;
+		}
+		if (it->kind != CONF_NODE_MAP) {
+			conf_load_err(x, it,
+			    "expected a server: \"HOST:PORT\" or "
+			    "{ address: \"HOST:PORT\", weight: N }");
+			continue;
+		}
+		u->nservers++;
+		s->mark = it->mark;
+		conf_load_walk(x, s, it, SEC_SERVER, SEC_NONE, true);
+	}
+}
+
+static void
+conf_load_server_address(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct server_conf *s = obj;
+	bool any;
+
+	(void)key;
+	if (conf_load_string(x, val, "an address such as \"10.0.0.5:8080\"") ==
+	    NULL)
+		return;
+	if (conf_load_address(x, val, "server", false, &s->host, &s->port,
+		&s->addr, &s->addrlen, &any) == -1)
+		return;
+	s->address = xstrdup(val->text);
+}
+
+/* ---- routes */
+
+static void
+conf_load_routes(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct config *c = obj;
+
+	x->routes_mark = key->mark;
+	if (conf_yaml_is_null(val) || !conf_load_is_seq(x, val))
+		return;
+	c->routes = xcalloc(val->nitems, sizeof(*c->routes));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		struct route_conf *r = &c->routes[c->nroutes];
+		const struct conf_node *up, *resp, *rw;
+
+		if (!conf_load_is_map(x, it))
+			continue;
+		r->index = c->nroutes++;
+		r->mark = it->mark;
+		conf_load_walk(x, r, it, SEC_ROUTE, SEC_NONE, true);
+
+		up = conf_yaml_get(it, "upstream");
+		resp = conf_yaml_get(it, "respond");
+		rw = conf_yaml_get(it, "rewrite");
+		if (up != NULL && resp != NULL) {
+			conf_load_err(x, resp,
+			    "a route cannot have both \"upstream\" and "
+			    "\"respond\"");
+		} else if (up == NULL && resp == NULL) {
+			conf_load_err(x, it,
+			    "a route needs \"upstream\" or \"respond\"");
+		} else if (resp != NULL && rw != NULL) {
+			conf_load_err(x, rw,
+			    "\"rewrite\" needs a route with an \"upstream\"");
+		}
+	}
+}
+
+static void
+conf_load_route_name(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+	const struct config *c = x->c;
+
+	(void)key;
+	if (conf_load_string(x, val, "a route name") == NULL)
+		return;
+	if (!conf_load_name_ok(val->text)) {
+		conf_load_err(x, val,
+		    "a route name may contain only letters, digits, '.', '_' "
+		    "and '-'");
+		return;
+	}
+	for (size_t i = 0; i < r->index; i++) {
+		const struct route_conf *o = &c->routes[i];
+
+		if (o->name != NULL && strcmp(o->name, val->text) == 0) {
+			conf_load_err(x, val,
+			    "duplicate route name \"%s\" (first at %u:%u)",
+			    val->text, o->mark.line, o->mark.col);
+			return;
+		}
+	}
+	r->name = xstrdup(val->text);
+}
+
+static void
+conf_load_route_match(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+
+	(void)key;
+	x->path_mark.line = 0;
+	conf_load_walk(x, &r->match, val, SEC_MATCH, SEC_NONE, true);
+}
+
+static void
+conf_load_route_upstream(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+
+	(void)key;
+	if (conf_load_string(x, val, "an upstream name") == NULL)
+		return;
+	r->upstream_name = xstrdup(val->text);
+	r->upstream_mark = val->mark;
+}
+
+static void
+conf_load_route_respond(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+
+	(void)key;
+	r->has_respond = true;
+	conf_load_walk(x, &r->respond, val, SEC_RESPOND, SEC_NONE, true);
+	if (r->respond.body != NULL)
+		r->respond.body_len = strlen(r->respond.body);
+}
+
+static void
+conf_load_route_rewrite(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+	struct route_rewrite *rw = &r->rewrite;
+	const struct route_match *m = &r->match;
+	const struct conf_node *strip, *repl, *at;
+	size_t nerr = x->diag->nerrors;
+
+	(void)key;
+	if (!conf_load_is_map(x, val))
+		return;
+	strip = conf_yaml_get(val, "strip_prefix");
+	repl = conf_yaml_get(val, "replace_prefix");
+	if (strip != NULL && repl != NULL) {
+		conf_load_err(x, val,
+		    "a rewrite takes one of \"strip_prefix\" and "
+		    "\"replace_prefix\"");
+		return;
+	}
+	if (strip == NULL && repl == NULL && val->npairs == 0) {
+		conf_load_err(x, val,
+		    "expected { strip_prefix: P } or { replace_prefix: "
+		    "{ from: P, to: Q } }");
+		return;
+	}
+	conf_load_walk(x, rw, val, SEC_REWRITE, SEC_NONE, false);
+	if (x->diag->nerrors != nerr || rw->from == NULL) {
+		free(rw->from);
+		free(rw->to);
+		rw->from = rw->to = NULL;
+		return;
+	}
+	if (strip != NULL) {
+		rw->kind = REWRITE_STRIP_PREFIX;
+		rw->to = xstrdup("/");
+		at = strip;
+	} else {
+		rw->kind = REWRITE_REPLACE_PREFIX;
+		at = conf_yaml_get(repl, "from");
+	}
+	/* Every path the route matches must start with `from`. */
+	if (m->path_kind == PATH_MATCH_PREFIX || m->path_kind == PATH_MATCH_EXACT) {
+		size_t n = strlen(rw->from);
+		bool under = strcmp(rw->from, "/") == 0 ||
+		    (strncmp(rw->from, m->path, n) == 0 &&
+			(m->path[n] == '\0' || m->path[n] == '/'));
+
+		if (!under)
+			conf_load_err(x, at,
+			    "the rewrite prefix \"%s\" is not a prefix of the "
+			    "route's %s \"%s\"",
+			    rw->from,
+			    m->path_kind == PATH_MATCH_PREFIX ? "path_prefix" :
+								"path",
+			    m->path);
+	} else if (strcmp(rw->from, "/") != 0) {
+		conf_load_err(x, at,
+		    "a rewrite prefix needs a path_prefix or path match that "
+		    "starts with it");
+	}
+}
+
+static void
+conf_load_replace_prefix(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	(void)key;
+	if (conf_yaml_is_null(val)) {
+		conf_load_err(x, val, "expected { from: P, to: Q }");
+		return;
+	}
+	conf_load_walk(x, obj, val, SEC_REPLACE, SEC_NONE, false);
+}
+
+/* ---- match */
+
+/* At most one path condition: complain at whichever came later. */
+static bool
+conf_load_set_path_kind(struct conf_load_ctx *x, struct route_match *m,
+    const struct conf_node *key, enum path_match_kind k)
+{
+	if (x->path_mark.line != 0) {
+		struct conf_mark at = key->mark;
+
+		if (x->path_mark.line > at.line ||
+		    (x->path_mark.line == at.line && x->path_mark.col > at.col))
+			at = x->path_mark;
+		config_diag_error(x->diag, x->file, at,
+		    "a match takes at most one of \"path_prefix\", \"path\" "
+		    "and \"path_regex\"");
+		return false;
+	}
+	x->path_mark = key->mark;
+	m->path_kind = k;
+	return true;
+}
+
+static void
+conf_load_path_prefix(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_match *m = obj;
+	char *p;
+
+	if (conf_load_string(x, val, "a path starting with \"/\"") == NULL ||
+	    conf_load_path_check(x, val, val->text, true, &p) == -1)
+		return;
+	if (!conf_load_set_path_kind(x, m, key, PATH_MATCH_PREFIX)) {
+		free(p);
+		return;
+	}
+	m->path = p;
+}
+
+static void
+conf_load_path_exact(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_match *m = obj;
+	char *p;
+
+	if (conf_load_string(x, val, "a path starting with \"/\"") == NULL ||
+	    conf_load_path_check(x, val, val->text, false, &p) == -1)
+		return;
+	if (!conf_load_set_path_kind(x, m, key, PATH_MATCH_EXACT)) {
+		free(p);
+		return;
+	}
+	m->path = p;
+}
+
+/*
+ * Compiled anchored at both ends (the regex is the whole normalised
+ * path), byte-wise (paths are bytes, not UTF-8), JIT when available, and
+ * with a match context that bounds backtracking.
+ */
+static void
+conf_load_path_regex(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_match *m = obj;
+	pcre2_code *re;
+	pcre2_match_context *mctx;
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE off;
+	int err;
+
+	if (conf_load_string(x, val, "a regular expression") == NULL)
+		return;
+	re = pcre2_compile((PCRE2_SPTR)val->text, val->len,
+	    PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, NULL);
+	if (re == NULL) {
+		if (pcre2_get_error_message(err, msg, sizeof(msg)) < 0)
+			snprintf((char *)msg, sizeof(msg), "error %d", err);
+		conf_load_err(x, val, "invalid path_regex: %s (at offset %zu)",
+		    (const char *)msg, (size_t)off);
+		return;
+	}
+	if (!conf_load_set_path_kind(x, m, key, PATH_MATCH_REGEX)) {
+		pcre2_code_free(re);
+		return;
+	}
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	mctx = pcre2_match_context_create(NULL);
+	if (mctx == NULL)
+		fatal("out of memory (pcre2 match context)");
+	pcre2_set_match_limit(mctx, 100000);
+	pcre2_set_depth_limit(mctx, 1000);
+	m->path = xstrdup(val->text);
+	m->regex = re;
+	m->regex_mctx = mctx;
+}
+
+static void
+conf_load_methods(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_match *m = obj;
+	char show[64];
+
+	(void)key;
+	if (!conf_load_is_seq(x, val))
+		return;
+	if (val->nitems == 0) {
+		conf_load_err(x, val, "expected a non-empty list of methods");
+		return;
+	}
+	m->methods = xcalloc(val->nitems, sizeof(*m->methods));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+
+		if (conf_load_string(x, it, "a method such as \"GET\"") == NULL)
+			continue;
+		if (!conf_load_token(it->text, true)) {
+			conf_load_err(x, it,
+			    "expected an upper-case method such as \"GET\", "
+			    "got \"%s\"",
+			    conf_load_show(it->text, show, sizeof(show)));
+			continue;
+		}
+		m->methods[m->nmethods++] = xstrdup(it->text);
+	}
+}
+
+static void
+conf_load_host(struct conf_load_ctx *x, void *obj, const struct conf_node *key,
+    const struct conf_node *val)
+{
+	struct route_match *m = obj;
+	const char *s, *p;
+	bool wild, ok = true;
+	char *h;
+
+	(void)key;
+	s = conf_load_string(x, val,
+	    "a host name such as \"shop.example.com\" or \"*.example.com\"");
+	if (s == NULL)
+		return;
+	wild = strncmp(s, "*.", 2) == 0;
+	p = wild ? s + 1 : s;
+	if (p[0] == '\0' || (wild && p[1] == '\0'))
+		ok = false;
+	if (p[0] == '[') {
+		size_t n = strlen(p);
+
+		ok = !wild && n > 2 && p[n - 1] == ']';
+		for (size_t i = 1; ok && i + 1 < n; i++)
+			ok = strchr("0123456789abcdefABCDEF:.", p[i]) != NULL;
+	} else {
+		for (const char *c = p; ok && *c != '\0'; c++)
+			ok = (*c >= 'a' && *c <= 'z') ||
+			    (*c >= 'A' && *c <= 'Z') ||
+			    (*c >= '0' && *c <= '9') || *c == '-' || *c == '.';
+	}
+	if (!ok) {
+		conf_load_err(x, val,
+		    "expected a host name such as \"shop.example.com\" or "
+		    "\"*.example.com\" (no port)");
+		return;
+	}
+	h = xstrdup(p);
+	for (char *c = h; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	m->host = h;
+	m->host_wildcard = wild;
+}
+
+enum { CONF_COND_HEADER, CONF_COND_COOKIE, CONF_COND_QUERY };
+
+static void
+conf_load_headers(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_match *m = obj;
+
+	(void)key;
+	conf_load_conds(x, &m->headers, &m->nheaders, val, CONF_COND_HEADER);
+}
+
+static void
+conf_load_cookies(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_match *m = obj;
+
+	(void)key;
+	conf_load_conds(x, &m->cookies, &m->ncookies, val, CONF_COND_COOKIE);
+}
+
+static void
+conf_load_query(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_match *m = obj;
+
+	(void)key;
+	conf_load_conds(x, &m->query, &m->nquery, val, CONF_COND_QUERY);
+}
+
+/* A map of field name -> "exact" | { in } | { in_file } | { present }. */
+static void
+conf_load_conds(struct conf_load_ctx *x, struct match_cond **arr, size_t *n,
+    const struct conf_node *val, int what)
+{
+	static const char *forms =
+	    "a value, { in: [...] }, { in_file: FILE } or { present: true|false }";
+
+	if (!conf_load_is_map(x, val))
+		return;
+	*arr = xcalloc(val->npairs, sizeof(**arr));
+	for (size_t i = 0; i < val->npairs; i++) {
+		const struct conf_node *name = val->pairs[i].key;
+		const struct conf_node *v = val->pairs[i].value;
+		struct match_cond *mc = &(*arr)[*n];
+		size_t nforms = 0;
+
+		if ((what == CONF_COND_QUERY && name->len == 0) ||
+		    (what != CONF_COND_QUERY &&
+			!conf_load_token(name->text, false))) {
+			conf_load_err(x, name, "invalid %s name \"%s\"",
+			    what == CONF_COND_HEADER   ? "header" :
+				what == CONF_COND_COOKIE ? "cookie" :
+							   "query parameter",
+			    name->text);
+			continue;
+		}
+		if (v->kind == CONF_NODE_BAD)
+			continue;
+		if (v->kind == CONF_NODE_SCALAR && !conf_yaml_is_null(v)) {
+			mc->name = xstrdup(name->text);
+			mc->mark = name->mark;
+			mc->kind = MATCH_EXACT;
+			mc->values = xcalloc(1, sizeof(*mc->values));
+			mc->values[0] = xstrdup(v->text);
+			mc->nvalues = 1;
+			(*n)++;
+			continue;
+		}
+		if (v->kind != CONF_NODE_MAP) {
+			conf_load_err(x, v, "expected %s", forms);
+			continue;
+		}
+		nforms = (conf_yaml_get(v, "in") != NULL) +
+		    (conf_yaml_get(v, "in_file") != NULL) +
+		    (conf_yaml_get(v, "present") != NULL);
+		if (nforms != 1 && v->npairs > 0) {
+			bool unknown = false;
+
+			for (size_t j = 0; j < v->npairs; j++)
+				unknown |= conf_load_find(SEC_COND, SEC_NONE,
+					       v->pairs[j].key->text) == NULL;
+			if (!unknown) {
+				conf_load_err(x, v,
+				    "expected exactly one of \"in\", "
+				    "\"in_file\" and \"present\"");
+				continue;
+			}
+		}
+		if (v->npairs == 0) {
+			conf_load_err(x, v, "expected %s", forms);
+			continue;
+		}
+		mc->name = xstrdup(name->text);
+		mc->mark = name->mark;
+		(*n)++;
+		conf_load_walk(x, mc, v, SEC_COND, SEC_NONE, false);
+		mc->kind = conf_yaml_get(v, "present") != NULL ? MATCH_PRESENT :
+								  MATCH_IN;
+	}
+}
+
+static void
+conf_load_cond_in(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct match_cond *mc = obj;
+
+	(void)key;
+	if (!conf_load_is_seq(x, val))
+		return;
+	if (val->nitems == 0) {
+		conf_load_err(x, val, "expected a non-empty list of values");
+		return;
+	}
+	mc->values = xcalloc(val->nitems, sizeof(*mc->values));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+
+		if (conf_load_string(x, it, "a value") == NULL)
+			continue;
+		mc->values[mc->nvalues++] = xstrdup(it->text);
+	}
+}
+
+/*
+ * One value a line; blank lines and lines starting with '#' are skipped,
+ * spaces around a value are not part of it. Relative paths are relative
+ * to the configuration file's directory.
+ */
+static void
+conf_load_cond_in_file(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct match_cond *mc = obj;
+	char *path, *buf, *p, *end;
+	size_t len, cap = 0;
+	struct strbuf b;
+
+	(void)key;
+	if (conf_load_string(x, val, "a file name") == NULL)
+		return;
+	if (x->flags & CONFIG_LOAD_NO_FILES) {
+		conf_load_err(x, val, "in_file is disabled here");
+		return;
+	}
+	strbuf_init(&b);
+	if (val->text[0] == '/')
+		strbuf_adds(&b, val->text);
+	else
+		strbuf_addf(&b, "%s/%s", x->dir, val->text);
+	path = strbuf_detach(&b);
+	if (conf_load_read_file(path, CONF_LOAD_MAX_IN_FILE, &buf, &len) == -1) {
+		conf_load_err(x, val, "cannot read in_file \"%s\": %s", path,
+		    strerror(errno));
+		free(path);
+		return;
+	}
+	for (p = buf; p < buf + len; p = end + 1) {
+		char *s, *e;
+
+		end = memchr(p, '\n', (size_t)(buf + len - p));
+		if (end == NULL)
+			end = buf + len;
+		for (s = p; s < end && (*s == ' ' || *s == '\t'); s++)
+			;
+		for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+				       e[-1] == '\r');
+		     e--)
+			;
+		if (s == e || *s == '#')
+			continue;
+		if (memchr(s, '\0', (size_t)(e - s)) != NULL) {
+			conf_load_err(x, val, "in_file \"%s\" contains a NUL byte",
+			    path);
+			break;
+		}
+		if (mc->nvalues == cap) {
+			cap = cap ? cap * 2 : 16;
+			mc->values = xrealloc(mc->values,
+			    cap * sizeof(*mc->values));
+		}
+		mc->values[mc->nvalues++] = xstrndup(s, (size_t)(e - s));
+	}
+	if (mc->nvalues == 0)
+		conf_load_err(x, val, "in_file \"%s\" has no values", path);
+	free(buf);
+	free(path);
+}
+
+/*
+ * Read a whole regular file of at most `max` bytes into a new NUL-
+ * terminated buffer. O_NONBLOCK so a FIFO cannot hang the load. Returns
+ * 0, or -1 with errno set.
+ */
+static int
+conf_load_read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf;
+	size_t len = 0;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			saved = errno;
+			free(buf);
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	close(fd);
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* ---- the public API */
+
+static char *
+conf_load_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+static struct config *
+config_load_buf(const char *name, const char *buf, size_t len,
+    const char *dir, unsigned flags, struct config_diag *diag)
+{
+	struct conf_load_ctx x;
+	struct conf_node *root;
+	size_t nerr0 = diag->nerrors;
+	struct config *c;
+
+	root = conf_yaml_parse(name, buf, len, diag);
+	if (root == NULL)
+		return NULL;
+
+	memset(&x, 0, sizeof(x));
+	x.file = name;
+	x.dir = xstrdup(dir);
+	x.flags = flags;
+	x.diag = diag;
+	x.routes_mark.line = x.routes_mark.col = 1;
+	c = x.c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(name);
+	atomic_init(&c->refs, 1);
+
+	conf_load_walk(&x, &x.defaults, NULL, SEC_UPSTREAM_TIMEOUTS, SEC_NONE,
+	    true);
+	if (root->kind != CONF_NODE_BAD)
+		conf_load_walk(&x, c, root, SEC_TOP, SEC_NONE, true);
+	if (c->limits.max_target_bytes > c->limits.max_header_bytes) {
+		const struct conf_node *lim = conf_yaml_get(root, "limits");
+		const struct conf_node *at = conf_yaml_get(lim,
+		    "max_target_bytes");
+
+		if (at == NULL)
+			at = conf_yaml_get(lim, "max_header_bytes");
+		config_diag_error(diag, name, at != NULL ? at->mark : root->mark,
+		    "max_target_bytes (%" PRIu64 ") is larger than "
+		    "max_header_bytes (%" PRIu64 ")",
+		    c->limits.max_target_bytes, c->limits.max_header_bytes);
+	}
+	if (conf_check_routes(c, diag) == -1)
+		goto done;
+	if (diag->nerrors == nerr0)
+		conf_check_warnings(c, x.routes_mark, diag);
+done:
+	conf_yaml_free(root);
+	free(x.dir);
+	if (diag->nerrors != nerr0) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct config *
+config_load_string_flags(const char *name, const char *yaml, size_t len,
+    unsigned flags, struct config_diag *diag)
+{
+	char *dir = conf_load_dirname(name);
+	struct config *c;
+
+	c = config_load_buf(name, yaml, len, dir, flags, diag);
+	free(dir);
+	return c;
+}
+
+struct config *
+config_load_string(const char *name, const char *yaml, size_t len,
+    struct config_diag *diag)
+{
+	return config_load_string_flags(name, yaml, len, 0, diag);
+}
+
+struct config *
+config_load(const char *path, struct config_diag *diag)
+{
+	struct config *c;
+	char *buf;
+	size_t len;
+
+	if (conf_load_read_file(path, CONF_LOAD_MAX_FILE, &buf, &len) == -1) {
+		config_diag_error(diag, path, (struct conf_mark){ 0, 0 },
+		    "cannot read the configuration: %s", strerror(errno));
+		return NULL;
+	}
+	c = config_load_string(path, buf, len, diag);
+	free(buf);
+	return c;
+}
+
+struct config *
+config_ref(struct config *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void
+config_unref(struct config *c)
+{
+	if (c != NULL && atomic_fetch_sub(&c->refs, 1) == 1)
+		config_free(c);
+}
+
+static void
+conf_load_free_cond(struct match_cond *mc)
+{
+	for (size_t i = 0; i < mc->nvalues; i++)
+		free(mc->values[i]);
+	free(mc->values);
+	free(mc->name);
+}
+
+static void
+conf_load_free_route(struct route_conf *r)
+{
+	struct route_match *m = &r->match;
+
+	free(r->name);
+	free(m->path);
+	pcre2_code_free(m->regex);
+	pcre2_match_context_free(m->regex_mctx);
+	for (size_t i = 0; i < m->nmethods; i++)
+		free(m->methods[i]);
+	free(m->methods);
+	free(m->host);
+	for (size_t i = 0; i < m->nheaders; i++)
+		conf_load_free_cond(&m->headers[i]);
+	free(m->headers);
+	for (size_t i = 0; i < m->ncookies; i++)
+		conf_load_free_cond(&m->cookies[i]);
+	free(m->cookies);
+	for (size_t i = 0; i < m->nquery; i++)
+		conf_load_free_cond(&m->query[i]);
+	free(m->query);
+	free(r->upstream_name);
+	free(r->rewrite.from);
+	free(r->rewrite.to);
+	free(r->respond.body);
+	free(r->respond.content_type);
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nlisteners; i++)
+		free(c->listeners[i].address);
+	free(c->listeners);
+	for (size_t i = 0; i < c->nupstreams; i++) {
+		struct upstream_conf *u = &c->upstreams[i];
+
+		for (size_t j = 0; j < u->nservers; j++) {
+			free(u->servers[j].address);
+			free(u->servers[j].host);
+		}
+		free(u->servers);
+		free(u->name);
+	}
+	free(c->upstreams);
+	for (size_t i = 0; i < c->nroutes; i++)
+		conf_load_free_route(&c->routes[i]);
+	free(c->routes);
+	free(c->path);
+	free(c);
+}
+
+const struct upstream_conf *
+config_upstream(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nupstreams; i++)
+		if (strcmp(c->upstreams[i].name, name) == 0)
+			return &c->upstreams[i];
+	return NULL;
+}

@@ -1,1 +1,247 @@
-/* http_msg: placeholder until implemented */
+/*
+ * http_msg: rebuild request and response heads for the other side.
+ * The field loop is the hot path: one pass, a switch on the name length
+ * before any string compare.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cutover/http_msg.h"
+#include "cutover/http_reply.h"
+
+static bool http_msg_hop_by_hop(const struct http_head *h,
+    const struct http_field *f, bool keep_upgrade);
+static void http_msg_add_field(struct evbuffer *out, const struct http_field *f);
+static void http_msg_add_framing(struct evbuffer *out, enum http_out_framing fr,
+    uint64_t length);
+
+/* Lower-case ASCII compare of a span with a lower-case literal. */
+static inline bool
+ieq(struct http_span s, const char *lit, size_t n)
+{
+	if (s.len != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		if (c != (unsigned char)lit[i])
+			return false;
+	}
+	return true;
+}
+
+#define IEQ(s, lit) ieq((s), (lit), sizeof(lit) - 1)
+
+/*
+ * Fields that never cross the proxy as received: hop-by-hop ones, framing
+ * (we write our own), and the ones we set ourselves.
+ */
+static bool
+http_msg_hop_by_hop(const struct http_head *h, const struct http_field *f,
+    bool keep_upgrade)
+{
+	struct http_span n = f->name;
+
+	switch (n.len) {
+	case 2:
+		if (IEQ(n, "te"))
+			return true;
+		break;
+	case 7:
+		if (IEQ(n, "upgrade"))
+			return !keep_upgrade;
+		if (IEQ(n, "trailer"))
+			return true;
+		break;
+	case 10:
+		if (IEQ(n, "connection") || IEQ(n, "keep-alive"))
+			return true;
+		break;
+	case 14:
+		if (IEQ(n, "content-length") || IEQ(n, "http2-settings"))
+			return true;
+		break;
+	case 16:
+		if (IEQ(n, "proxy-connection"))
+			return true;
+		break;
+	case 17:
+		if (IEQ(n, "transfer-encoding"))
+			return true;
+		break;
+	}
+	if ((h->flags & (HTTP_F_CONN_CLOSE | HTTP_F_CONN_KEEPALIVE |
+	    HTTP_F_CONN_UPGRADE)) == 0 && http_head_find(h, "connection") == NULL)
+		return false;
+	return http_head_connection_lists(h, n) &&
+	    !(keep_upgrade && IEQ(n, "upgrade"));
+}
+
+static void
+http_msg_add_field(struct evbuffer *out, const struct http_field *f)
+{
+	evbuffer_add(out, f->name.p, f->name.len);
+	evbuffer_add(out, ": ", 2);
+	evbuffer_add(out, f->value.p, f->value.len);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+static void
+http_msg_add_framing(struct evbuffer *out, enum http_out_framing fr,
+    uint64_t length)
+{
+	char buf[48];
+	int n;
+
+	switch (fr) {
+	case HTTP_OUT_LENGTH:
+		n = snprintf(buf, sizeof(buf), "Content-Length: %llu\r\n",
+		    (unsigned long long)length);
+		evbuffer_add(out, buf, (size_t)n);
+		break;
+	case HTTP_OUT_CHUNKED:
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+		break;
+	case HTTP_OUT_NONE:
+	case HTTP_OUT_CLOSE:
+		break;
+	}
+}
+
+void
+http_msg_request(struct evbuffer *out, const struct http_head *h,
+    const struct http_msg_request *m)
+{
+	bool has_conn = http_head_find(h, "connection") != NULL;
+	bool seen_xff = false;
+
+	evbuffer_expand(out, h->head_len + m->path.len + 256);
+	evbuffer_add(out, h->method.p, h->method.len);
+	evbuffer_add(out, " ", 1);
+	evbuffer_add(out, m->path.p, m->path.len);
+	if (m->has_query) {
+		evbuffer_add(out, "?", 1);
+		evbuffer_add(out, m->query.p, m->query.len);
+	}
+	evbuffer_add(out, " HTTP/1.1\r\nHost: ", 17);
+	evbuffer_add(out, m->host.p, m->host.len);
+	evbuffer_add(out, "\r\n", 2);
+
+	for (size_t i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+		struct http_span n = f->name;
+
+		if (n.len == 4 && IEQ(n, "host"))
+			continue;
+		if (n.len == 6 && IEQ(n, "expect"))
+			continue; /* we answer 100-continue ourselves */
+		if (n.len == 15 && IEQ(n, "x-forwarded-for")) {
+			seen_xff = true; /* folded into one list below */
+			continue;
+		}
+		/* We set these two; a client's own values are not trusted. */
+		if ((n.len == 17 && IEQ(n, "x-forwarded-proto")) ||
+		    (n.len == 16 && IEQ(n, "x-forwarded-host")))
+			continue;
+		if (has_conn || n.len == 2 || n.len == 7 || n.len == 10 ||
+		    n.len == 14 || n.len == 16 || n.len == 17) {
+			if (http_msg_hop_by_hop(h, f, m->upgrade))
+				continue;
+		}
+		http_msg_add_field(out, f);
+	}
+	/*
+	 * X-Forwarded-For: every incoming value in order, then the client.
+	 * Our own fields come after the client's hop-by-hop list was applied,
+	 * so "Connection: X-Forwarded-For" cannot remove them.
+	 */
+	evbuffer_add(out, "X-Forwarded-For: ", 17);
+	for (size_t i = 0; seen_xff && i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		if (f->name.len == 15 && IEQ(f->name, "x-forwarded-for") &&
+		    f->value.len > 0) {
+			evbuffer_add(out, f->value.p, f->value.len);
+			evbuffer_add(out, ", ", 2);
+		}
+	}
+	evbuffer_add(out, m->client_addr, strlen(m->client_addr));
+	evbuffer_add(out, "\r\nX-Forwarded-Proto: ", 21);
+	evbuffer_add(out, m->proto, strlen(m->proto));
+	evbuffer_add(out, "\r\n", 2);
+	if (m->host.len > 0) {
+		evbuffer_add(out, "X-Forwarded-Host: ", 18);
+		evbuffer_add(out, m->host.p, m->host.len);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	if (m->upgrade)
+		evbuffer_add(out, "Connection: upgrade\r\n", 21);
+	http_msg_add_framing(out, m->framing, m->length);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+http_msg_response(struct evbuffer *out, const struct http_head *h,
+    const struct http_msg_response *m)
+{
+	char line[64];
+	int n;
+	bool has_conn = http_head_find(h, "connection") != NULL;
+
+	evbuffer_expand(out, h->head_len + 128);
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %03d ", h->status);
+	evbuffer_add(out, line, (size_t)n);
+	if (h->reason.len > 0)
+		evbuffer_add(out, h->reason.p, h->reason.len);
+	else {
+		const char *r = http_reply_reason(h->status);
+		evbuffer_add(out, r, strlen(r));
+	}
+	evbuffer_add(out, "\r\n", 2);
+	for (size_t i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+		struct http_span nm = f->name;
+
+		if (m->keep_content_length && nm.len == 14 &&
+		    IEQ(nm, "content-length")) {
+			http_msg_add_field(out, f);
+			continue;
+		}
+		if (has_conn || nm.len == 2 || nm.len == 7 || nm.len == 10 ||
+		    nm.len == 14 || nm.len == 16 || nm.len == 17) {
+			if (http_msg_hop_by_hop(h, f, m->upgrade))
+				continue;
+		}
+		http_msg_add_field(out, f);
+	}
+	if (m->upgrade)
+		evbuffer_add(out, "Connection: upgrade\r\n", 21);
+	else if (m->close)
+		evbuffer_add(out, "Connection: close\r\n", 19);
+	else if (m->keepalive_10)
+		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
+	http_msg_add_framing(out, m->framing, m->length);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+http_msg_chunk_header(struct evbuffer *out, size_t n)
+{
+	char buf[24];
+	int len = snprintf(buf, sizeof(buf), "%zx\r\n", n);
+
+	evbuffer_add(out, buf, (size_t)len);
+}
+
+void
+http_msg_chunk_end(struct evbuffer *out)
+{
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+http_msg_last_chunk(struct evbuffer *out)
+{
+	evbuffer_add(out, "0\r\n\r\n", 5);
+}

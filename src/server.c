@@ -1,1 +1,156 @@
-/* server: placeholder until implemented */
+/*
+ * server: start the workers, wait for signals, drain, exit.
+ * Signals are blocked in every thread and taken synchronously here with
+ * sigtimedwait(), so no handler ever runs inside an event loop.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cutover/clock.h"
+#include "cutover/listener.h"
+#include "cutover/log.h"
+#include "cutover/server.h"
+#include "cutover/strbuf.h"
+#include "cutover/worker.h"
+#include "config.h"
+
+struct server {
+	struct config *cfg;
+	struct worker *workers;
+	unsigned nworkers;
+};
+
+static int server_open_listeners(const struct config *cfg, unsigned nworkers,
+    int **fds);
+static void server_join_until(struct server *srv, uint64_t deadline_ms,
+    bool *joined);
+
+static int
+server_open_listeners(const struct config *cfg, unsigned nworkers, int **fds)
+{
+	*fds = xcalloc((size_t)nworkers * (cfg->nlisteners ? cfg->nlisteners : 1),
+	    sizeof(int));
+	for (unsigned w = 0; w < nworkers; w++) {
+		for (size_t i = 0; i < cfg->nlisteners; i++) {
+			int fd = listener_open(&cfg->listeners[i]);
+
+			if (fd == -1) {
+				log_warn("listen_failed", "address=%s",
+				    cfg->listeners[i].address);
+				for (size_t k = 0; k < (size_t)w * cfg->nlisteners + i; k++)
+					close((*fds)[k]);
+				free(*fds);
+				*fds = NULL;
+				return -1;
+			}
+			(*fds)[(size_t)w * cfg->nlisteners + i] = fd;
+		}
+	}
+	return 0;
+}
+
+static void
+server_join_until(struct server *srv, uint64_t deadline_ms, bool *joined)
+{
+	for (unsigned i = 0; i < srv->nworkers; i++) {
+		uint64_t now = clock_now_ms();
+		struct timespec ts;
+
+		if (joined[i])
+			continue;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (deadline_ms > now) {
+			uint64_t left = deadline_ms - now;
+			ts.tv_sec += (time_t)(left / 1000);
+			ts.tv_nsec += (long)(left % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+		}
+		if (pthread_timedjoin_np(srv->workers[i].thread, NULL, &ts) == 0)
+			joined[i] = true;
+	}
+}
+
+int
+server_run(struct config *cfg)
+{
+	struct server srv = { .cfg = cfg };
+	sigset_t set;
+	int *fds = NULL;
+	int status = 0;
+	bool *joined;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	srv.nworkers = cfg->workers ? cfg->workers : 1;
+	if (server_open_listeners(cfg, srv.nworkers, &fds) == -1)
+		return 1;
+	srv.workers = xcalloc(srv.nworkers, sizeof(*srv.workers));
+	joined = xcalloc(srv.nworkers, sizeof(*joined));
+	for (unsigned i = 0; i < srv.nworkers; i++) {
+		if (worker_init(&srv.workers[i], &srv, i, cfg,
+		    fds + (size_t)i * cfg->nlisteners) == -1)
+			fatal("worker %u: cannot initialise", i);
+	}
+	free(fds);
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		log_info("listening", "address=%s workers=%u", cfg->listeners[i].address,
+		    srv.nworkers);
+	for (unsigned i = 0; i < srv.nworkers; i++) {
+		if (worker_start(&srv.workers[i]) == -1)
+			fatal("worker %u: cannot start thread", i);
+	}
+	log_info("start", "version=%s pid=%ld config=%s workers=%u routes=%zu upstreams=%zu",
+	    PACKAGE_VERSION, (long)getpid(), cfg->path ? cfg->path : "-",
+	    srv.nworkers, cfg->nroutes, cfg->nupstreams);
+
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+
+		if (sig == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("sigwaitinfo: %s", strerror(errno));
+		}
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("draining", "signal=%s shutdown_timeout_ms=%llu",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT",
+			    (unsigned long long)cfg->shutdown_timeout_ms);
+			break;
+		}
+		log_info("signal_ignored", "signal=%s reason=\"not supported in this version\"",
+		    sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+	}
+
+	for (unsigned i = 0; i < srv.nworkers; i++)
+		worker_command(&srv.workers[i], WORKER_CMD_DRAIN);
+	server_join_until(&srv, clock_now_ms() + cfg->shutdown_timeout_ms, joined);
+	for (unsigned i = 0; i < srv.nworkers; i++) {
+		if (!joined[i]) {
+			log_warnx("drain_timeout", "worker=%u reason=\"closing remaining connections\"", i);
+			worker_command(&srv.workers[i], WORKER_CMD_QUIT);
+		}
+	}
+	for (unsigned i = 0; i < srv.nworkers; i++) {
+		if (!joined[i])
+			pthread_join(srv.workers[i].thread, NULL);
+		worker_free(&srv.workers[i]);
+	}
+	free(joined);
+	free(srv.workers);
+	log_info("exit", "status=%d", status);
+	return status;
+}

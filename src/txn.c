@@ -1,1 +1,730 @@
-/* txn: placeholder until implemented */
+/*
+ * txn: one request through the proxy. See txn.h for the two state
+ * machines. Everything that reads the parsed head runs synchronously in
+ * txn_start, because the head's fields live in worker scratch space and
+ * point into the client's input buffer; after it, only the body decoders
+ * and the decisions taken remain.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutover/client.h"
+#include "cutover/http_reply.h"
+#include "cutover/log.h"
+#include "cutover/path.h"
+#include "cutover/pool.h"
+#include "cutover/route.h"
+#include "cutover/tunnel.h"
+#include "cutover/txn.h"
+#include "cutover/upstream_conn.h"
+#include "cutover/worker.h"
+
+/* Flow control: stop reading a side when the other's output holds this much. */
+#define TXN_HIGH_WATER (256 * 1024)
+#define TXN_LOW_WATER  (64 * 1024)
+/* Longest upstream response head we accept. */
+#define TXN_MAX_RESPONSE_HEAD (64 * 1024)
+
+static void txn_up_read(struct stream *s, void *arg);
+static void txn_up_drain(struct stream *s, void *arg);
+static void txn_up_event(struct stream *s, enum stream_event ev, void *arg);
+static void txn_phase_timercb(evutil_socket_t fd, short what, void *arg);
+static void txn_deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void txn_set_req(struct txn *t, enum txn_req_state st);
+static void txn_set_resp(struct txn *t, enum txn_resp_state st);
+static void txn_arm(struct event *ev, uint64_t ms);
+static void txn_pump_request(struct txn *t);
+static void txn_pump_response(struct txn *t);
+static void txn_read_response_head(struct txn *t);
+static void txn_upstream_failed(struct txn *t, int status, const char *why);
+static void txn_end(struct txn *t, bool reuse_upstream);
+static void txn_reply_local(struct txn *t, int status, const char *detail);
+static bool txn_connect(struct txn *t);
+static bool txn_wants_websocket(const struct http_head *h);
+
+static const struct stream_ops txn_up_ops = {
+	.on_read = txn_up_read,
+	.on_drain = txn_up_drain,
+	.on_event = txn_up_event,
+};
+
+static const char *const txn_req_names[] = { "none", "body", "done" };
+static const char *const txn_resp_names[] = { "none", "wait_head", "body", "done" };
+
+void
+txn_init(struct txn *t, struct client *c)
+{
+	memset(t, 0, sizeof(*t));
+	t->c = c;
+	evtimer_assign(&t->phase_timer, c->w->base, txn_phase_timercb, t);
+	evtimer_assign(&t->deadline, c->w->base, txn_deadline_cb, t);
+}
+
+static void
+txn_set_req(struct txn *t, enum txn_req_state st)
+{
+	/* Forward only, or back to NONE when the transaction ends. */
+	if (st != TXN_REQ_NONE && st <= t->req)
+		fatal("txn: bad request transition %s -> %s",
+		    txn_req_names[t->req], txn_req_names[st]);
+	log_debug("txn_req_state", "client=%s from=%s to=%s", t->c->addr,
+	    txn_req_names[t->req], txn_req_names[st]);
+	t->req = st;
+}
+
+static void
+txn_set_resp(struct txn *t, enum txn_resp_state st)
+{
+	if (st != TXN_RESP_NONE && st <= t->resp)
+		fatal("txn: bad response transition %s -> %s",
+		    txn_resp_names[t->resp], txn_resp_names[st]);
+	log_debug("txn_resp_state", "client=%s from=%s to=%s", t->c->addr,
+	    txn_resp_names[t->resp], txn_resp_names[st]);
+	t->resp = st;
+}
+
+static void
+txn_arm(struct event *ev, uint64_t ms)
+{
+	struct timeval tv;
+
+	if (ms == 0) {
+		evtimer_del(ev);
+		return;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	evtimer_add(ev, &tv);
+}
+
+/* WebSocket is the one upgrade we tunnel; h2c and the rest are stripped. */
+static bool
+txn_wants_websocket(const struct http_head *h)
+{
+	const struct http_field *f;
+
+	if (h->meth != HTTP_M_GET || !(h->flags & HTTP_F_UPGRADE) ||
+	    !(h->flags & HTTP_F_CONN_UPGRADE))
+		return false;
+	f = http_head_find(h, "upgrade");
+	return f != NULL && http_span_ieq(f->value, "websocket");
+}
+
+/* Answer the request ourselves; the connection survives unless a body is unread. */
+static void
+txn_reply_local(struct txn *t, int status, const char *detail)
+{
+	struct client *c = t->c;
+	bool unread_body = t->req == TXN_REQ_BODY;
+
+	if (unread_body || !t->keepalive) {
+		txn_end(t, false);
+		client_error(c, status, detail);
+		return;
+	}
+	http_reply_error(c->s.out, status, detail, false);
+	stream_flush(&c->s);
+	txn_end(t, false);
+	client_txn_done(c, true);
+}
+
+void
+txn_start(struct txn *t, struct http_head *h)
+{
+	struct client *c = t->c;
+	struct worker *w = c->w;
+	struct target_parts tp;
+	struct route_request rq;
+	struct http_msg_request m;
+	size_t plen, rlen;
+	const char *path;
+
+	t->cfg = config_ref(w->cfg);
+	t->start_ms = 0;
+	t->meth = h->meth;
+	t->client_minor = h->version_minor;
+	t->keepalive = !(h->flags & HTTP_F_CONN_CLOSE) &&
+	    (h->version_minor >= 1 || (h->flags & HTTP_F_CONN_KEEPALIVE));
+	t->resp_started = false;
+	t->route = NULL;
+	t->up = NULL;
+	t->upgrade = false;
+	t->up_no_reuse = false;
+
+	/* The body, if any, is part of this request whatever happens next. */
+	if (h->framing == HTTP_FRAMING_NONE ||
+	    (h->framing == HTTP_FRAMING_LENGTH && h->content_length == 0)) {
+		txn_set_req(t, TXN_REQ_DONE);
+	} else {
+		txn_set_req(t, TXN_REQ_BODY);
+	}
+	http_body_init(&t->req_body, h->framing, h->content_length);
+
+	if (path_split_target(h->target, &tp) == -1 || tp.asterisk) {
+		evbuffer_drain(c->s.in, h->head_len);
+		txn_reply_local(t, tp.asterisk ? 404 : 400,
+		    tp.asterisk ? "no route for *" : "bad request target");
+		return;
+	}
+	if (path_normalise(tp.path.p, tp.path.len, w->path_buf, &plen) == -1) {
+		evbuffer_drain(c->s.in, h->head_len);
+		txn_reply_local(t, 400, "bad path");
+		return;
+	}
+	rq.method = h->method;
+	rq.path.p = w->path_buf;
+	rq.path.len = plen;
+	rq.query = tp.query;
+	/* Absolute-form: the target's authority replaces Host (RFC 9112 3.2.2). */
+	rq.host = tp.absolute ? tp.authority : h->host;
+	rq.fields = h->fields;
+	rq.nfields = h->nfields;
+
+	if (t->cfg->limits.max_body_bytes > 0 && h->framing == HTTP_FRAMING_LENGTH &&
+	    h->content_length > t->cfg->limits.max_body_bytes) {
+		evbuffer_drain(c->s.in, h->head_len);
+		txn_reply_local(t, 413, "body larger than limits.max_body_bytes");
+		return;
+	}
+
+	t->route = route_match(t->cfg, &rq, NULL);
+	if (t->route == NULL) {
+		evbuffer_drain(c->s.in, h->head_len);
+		txn_reply_local(t, 404, NULL);
+		return;
+	}
+	if (t->route->has_respond) {
+		bool close = !t->keepalive || t->req == TXN_REQ_BODY || w->draining;
+
+		evbuffer_drain(c->s.in, h->head_len);
+		http_reply_respond(c->s.out, &t->route->respond,
+		    h->meth == HTTP_M_HEAD, close, t->client_minor);
+		if (close) {
+			txn_end(t, false);
+			client_finish(c, "respond route");
+			return;
+		}
+		stream_flush(&c->s);
+		txn_end(t, false);
+		client_txn_done(c, true);
+		return;
+	}
+
+	t->up = t->route->upstream;
+	rlen = path_rewrite(&t->route->rewrite, w->path_buf, plen, w->rewrite_buf);
+	path = w->rewrite_buf;
+	t->upgrade = txn_wants_websocket(h);
+
+	memset(&m, 0, sizeof(m));
+	m.path.p = path;
+	m.path.len = rlen;
+	m.query = tp.query;
+	m.has_query = tp.has_query;
+	m.host = rq.host;
+	m.client_addr = c->addr;
+	m.proto = "http";
+	m.upgrade = t->upgrade;
+	switch (h->framing) {
+	case HTTP_FRAMING_LENGTH:
+		m.framing = HTTP_OUT_LENGTH;
+		m.length = h->content_length;
+		t->req_chunked_out = false;
+		break;
+	case HTTP_FRAMING_CHUNKED:
+		m.framing = HTTP_OUT_CHUNKED;
+		t->req_chunked_out = true;
+		break;
+	default:
+		m.framing = HTTP_OUT_NONE;
+		t->req_chunked_out = false;
+		break;
+	}
+
+	if (!txn_connect(t)) {
+		evbuffer_drain(c->s.in, h->head_len);
+		txn_reply_local(t, 502, "cannot connect to upstream");
+		return;
+	}
+	http_msg_request(t->uc->s.out, h, &m);
+	evbuffer_drain(c->s.in, h->head_len);
+	txn_set_resp(t, TXN_RESP_WAIT_HEAD);
+	if (t->up->request_timeout_ms > 0)
+		txn_arm(&t->deadline, t->up->request_timeout_ms);
+
+	/* We answer 100-continue ourselves once the request has somewhere to go. */
+	if ((h->flags & HTTP_F_EXPECT_100) && t->req == TXN_REQ_BODY &&
+	    t->client_minor >= 1 && evbuffer_get_length(c->s.in) == 0) {
+		http_reply_continue(c->s.out);
+		stream_flush(&c->s);
+	}
+	if (t->req == TXN_REQ_BODY)
+		stream_set_timeouts(&c->s, t->cfg->client_timeouts.body_ms,
+		    t->cfg->client_timeouts.send_ms);
+	txn_pump_request(t);
+}
+
+/* Take a pooled connection or start a new one. */
+static bool
+txn_connect(struct txn *t)
+{
+	struct worker *w = t->c->w;
+	const struct upstream_conf *up = t->up;
+	size_t si = balance_pick(&w->balance[up->index], w->weights[up->index]);
+	struct pool_server *ps = pool_server(&w->pool, up->index, si);
+
+	t->uc = upconn_take_idle(ps, &txn_up_ops, t);
+	if (t->uc != NULL) {
+		t->uc->txn = t;
+		return true;
+	}
+	t->uc = upconn_connect(w, ps, &txn_up_ops, t);
+	if (t->uc == NULL) {
+		log_warn("upstream_connect", "upstream=%s server=%s", up->name,
+		    ps->server->address);
+		return false;
+	}
+	t->uc->txn = t;
+	txn_arm(&t->phase_timer, up->connect_timeout_ms);
+	return true;
+}
+
+/*
+ * Move request body bytes from the client to the upstream, re-framing
+ * chunked bodies, until the input is used up, the body ends, or the
+ * upstream's output is full.
+ */
+static void
+txn_pump_request(struct txn *t)
+{
+	struct client *c = t->c;
+	struct evbuffer *in = c->s.in;
+	struct evbuffer *out;
+
+	if (t->uc == NULL)
+		return;
+	out = t->uc->s.out;
+	while (t->req == TXN_REQ_BODY && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		size_t skip, dlen;
+		enum http_body_rc rc;
+
+		if (evbuffer_get_length(out) >= TXN_HIGH_WATER) {
+			stream_flush(&t->uc->s);
+			if (stream_out_pending(&t->uc->s) >= TXN_HIGH_WATER) {
+				/* Resumed by txn_up_drain. */
+				stream_read_stop(&c->s);
+				stream_watch_drain(&t->uc->s, TXN_LOW_WATER);
+				return;
+			}
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		rc = http_body_step(&t->req_body, v.iov_base, v.iov_len, &skip, &dlen);
+		if (skip > 0)
+			evbuffer_drain(in, skip);
+		switch (rc) {
+		case HTTP_BODY_AGAIN:
+			break;
+		case HTTP_BODY_DATA:
+			if (t->cfg->limits.max_body_bytes > 0 &&
+			    t->req_body.total > t->cfg->limits.max_body_bytes) {
+				if (!t->resp_started) {
+					txn_end(t, false);
+					client_error(c, 413, "body larger than limits.max_body_bytes");
+				} else {
+					client_close(c, "body too large");
+				}
+				return;
+			}
+			if (t->req_chunked_out)
+				http_msg_chunk_header(out, dlen);
+			evbuffer_remove_buffer(in, out, dlen);
+			if (t->req_chunked_out)
+				http_msg_chunk_end(out);
+			break;
+		case HTTP_BODY_DONE:
+			if (t->req_chunked_out)
+				http_msg_last_chunk(out);
+			txn_set_req(t, TXN_REQ_DONE);
+			break;
+		case HTTP_BODY_ERROR:
+			if (!t->resp_started) {
+				txn_end(t, false);
+				client_error(c, 400, t->req_body.error);
+			} else {
+				client_close(c, "bad request body framing");
+			}
+			return;
+		}
+	}
+	if (t->req == TXN_REQ_DONE) {
+		stream_set_timeouts(&c->s, 0, t->cfg->client_timeouts.send_ms);
+		if (t->resp == TXN_RESP_WAIT_HEAD && t->uc->state != UPCONN_CONNECTING)
+			txn_arm(&t->phase_timer, t->up->response_timeout_ms);
+	}
+	stream_flush(&t->uc->s);
+}
+
+void
+txn_client_read(struct txn *t)
+{
+	struct client *c = t->c;
+
+	if (t->req == TXN_REQ_BODY) {
+		if (c->peer_eof && evbuffer_get_length(c->s.in) == 0) {
+			client_close(c, "client closed mid-body");
+			return;
+		}
+		txn_pump_request(t);
+		return;
+	}
+	/* Pipelined bytes wait for their turn; bound what we hold. */
+	if (evbuffer_get_length(c->s.in) > 64 * 1024)
+		stream_read_stop(&c->s);
+}
+
+void
+txn_client_drain(struct txn *t)
+{
+	if (t->uc != NULL && t->resp == TXN_RESP_BODY) {
+		stream_read_start(&t->uc->s);
+		txn_pump_response(t);
+	}
+}
+
+static void
+txn_up_drain(struct stream *s, void *arg)
+{
+	struct txn *t = arg;
+
+	(void)s;
+	if (t->req == TXN_REQ_BODY) {
+		stream_read_start(&t->c->s);
+		txn_pump_request(t);
+	}
+}
+
+static void
+txn_up_read(struct stream *s, void *arg)
+{
+	struct txn *t = arg;
+
+	(void)s;
+	if (t->resp == TXN_RESP_WAIT_HEAD)
+		txn_read_response_head(t);
+	else if (t->resp == TXN_RESP_BODY)
+		txn_pump_response(t);
+}
+
+static void
+txn_read_response_head(struct txn *t)
+{
+	struct client *c = t->c;
+	struct worker *w = c->w;
+	struct evbuffer *in = t->uc->s.in;
+	struct http_limits hl = {
+		.max_header_bytes = TXN_MAX_RESPONSE_HEAD,
+		.max_target_bytes = TXN_MAX_RESPONSE_HEAD,
+		.max_headers = w->max_fields,
+	};
+
+	while (t->resp == TXN_RESP_WAIT_HEAD && evbuffer_get_length(in) > 0) {
+		struct http_head h;
+		struct http_error err;
+		struct http_msg_response m;
+		size_t len = evbuffer_get_length(in);
+		const char *p;
+
+		if (len > TXN_MAX_RESPONSE_HEAD + 1)
+			len = TXN_MAX_RESPONSE_HEAD + 1;
+		p = (const char *)evbuffer_pullup(in, (ssize_t)len);
+		http_head_init(&h, w->resp_fields, w->max_fields);
+		switch (http_parse_response(p, len, &h, t->meth, &hl, &err)) {
+		case HTTP_PARSE_AGAIN:
+			return;
+		case HTTP_PARSE_ERROR:
+			txn_upstream_failed(t, 502, err.reason);
+			return;
+		case HTTP_PARSE_DONE:
+			break;
+		}
+		if (h.status >= 100 && h.status < 200 && h.status != 101) {
+			/* Interim responses: we already said 100 ourselves. */
+			evbuffer_drain(in, h.head_len);
+			continue;
+		}
+		evtimer_del(&t->phase_timer);
+		memset(&m, 0, sizeof(m));
+		if (h.status == 101) {
+			if (!t->upgrade) {
+				txn_upstream_failed(t, 502, "unsolicited 101");
+				return;
+			}
+			m.upgrade = true;
+			m.framing = HTTP_OUT_NONE;
+			http_msg_response(c->s.out, &h, &m);
+			evbuffer_drain(in, h.head_len);
+			t->resp_started = true;
+			evtimer_del(&t->deadline);
+			{
+				struct upstream_conn *uc = t->uc;
+
+				t->uc = NULL;
+				txn_end(t, false);
+				tunnel_start(c, uc);
+			}
+			return;
+		}
+		switch (h.framing) {
+		case HTTP_FRAMING_NONE:
+			m.framing = HTTP_OUT_NONE;
+			m.keep_content_length = t->meth == HTTP_M_HEAD || h.status == 304;
+			break;
+		case HTTP_FRAMING_LENGTH:
+			m.framing = HTTP_OUT_LENGTH;
+			m.length = h.content_length;
+			break;
+		case HTTP_FRAMING_CHUNKED:
+		case HTTP_FRAMING_CLOSE:
+			/* HTTP/1.0 clients cannot take chunks: delimit by close. */
+			m.framing = t->client_minor >= 1 ? HTTP_OUT_CHUNKED : HTTP_OUT_CLOSE;
+			break;
+		}
+		t->resp_chunked_out = m.framing == HTTP_OUT_CHUNKED;
+		if (m.framing == HTTP_OUT_CLOSE || t->req != TXN_REQ_DONE || w->draining)
+			t->keepalive = false;
+		m.close = !t->keepalive;
+		m.keepalive_10 = t->keepalive && t->client_minor == 0;
+		if (h.flags & HTTP_F_NO_REUSE)
+			t->up_no_reuse = true;
+		http_msg_response(c->s.out, &h, &m);
+		evbuffer_drain(in, h.head_len);
+		t->resp_started = true;
+		http_body_init(&t->resp_body, h.framing, h.content_length);
+		txn_set_resp(t, TXN_RESP_BODY);
+		stream_set_timeouts(&t->uc->s, t->up->read_timeout_ms, 0);
+		if (h.framing == HTTP_FRAMING_NONE) {
+			txn_set_resp(t, TXN_RESP_DONE);
+			stream_flush(&c->s);
+			{
+				bool reuse = evbuffer_get_length(in) == 0 &&
+				    t->req == TXN_REQ_DONE && !t->up_no_reuse;
+				bool ka = t->keepalive;
+
+				txn_end(t, reuse);
+				client_txn_done(c, ka);
+			}
+			return;
+		}
+		txn_pump_response(t);
+		return;
+	}
+}
+
+/* Move response body bytes from the upstream to the client. */
+static void
+txn_pump_response(struct txn *t)
+{
+	struct client *c = t->c;
+	struct evbuffer *in = t->uc->s.in;
+	struct evbuffer *out = c->s.out;
+
+	while (t->resp == TXN_RESP_BODY && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		size_t skip, dlen;
+		enum http_body_rc rc;
+
+		if (evbuffer_get_length(out) >= TXN_HIGH_WATER) {
+			stream_flush(&c->s);
+			if (stream_out_pending(&c->s) >= TXN_HIGH_WATER) {
+				/* Resumed by txn_client_drain. */
+				stream_read_stop(&t->uc->s);
+				stream_watch_drain(&c->s, TXN_LOW_WATER);
+				return;
+			}
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		rc = http_body_step(&t->resp_body, v.iov_base, v.iov_len, &skip, &dlen);
+		if (skip > 0)
+			evbuffer_drain(in, skip);
+		switch (rc) {
+		case HTTP_BODY_AGAIN:
+			break;
+		case HTTP_BODY_DATA:
+			if (t->resp_chunked_out)
+				http_msg_chunk_header(out, dlen);
+			evbuffer_remove_buffer(in, out, dlen);
+			if (t->resp_chunked_out)
+				http_msg_chunk_end(out);
+			break;
+		case HTTP_BODY_DONE:
+			if (t->resp_chunked_out)
+				http_msg_last_chunk(out);
+			txn_set_resp(t, TXN_RESP_DONE);
+			break;
+		case HTTP_BODY_ERROR:
+			/* Part of the response is out: all we can do is cut it. */
+			stream_flush(&c->s);
+			client_close(c, "bad response body framing");
+			return;
+		}
+	}
+	stream_flush(&c->s);
+	if (t->resp == TXN_RESP_DONE) {
+		/* Bytes after a complete response poison the connection (U10). */
+		bool reuse = evbuffer_get_length(in) == 0 && t->req == TXN_REQ_DONE &&
+		    !t->up_no_reuse;
+		bool ka = t->keepalive;
+
+		txn_end(t, reuse);
+		client_txn_done(c, ka);
+	}
+}
+
+static void
+txn_up_event(struct stream *s, enum stream_event ev, void *arg)
+{
+	struct txn *t = arg;
+	struct client *c = t->c;
+
+	(void)s;
+	switch (ev) {
+	case STREAM_EV_CONNECTED:
+		evtimer_del(&t->phase_timer);
+		t->uc->state = UPCONN_BUSY;
+		stream_read_start(&t->uc->s);
+		if (t->req == TXN_REQ_DONE)
+			txn_arm(&t->phase_timer, t->up->response_timeout_ms);
+		txn_pump_request(t); /* flushes the head queued while connecting */
+		break;
+	case STREAM_EV_EOF:
+		if (t->resp == TXN_RESP_WAIT_HEAD) {
+			txn_upstream_failed(t, 502, "upstream closed before response head");
+		} else if (t->resp == TXN_RESP_BODY &&
+		    t->resp_body.state == HTTP_BODY_S_CLOSE) {
+			if (t->resp_chunked_out)
+				http_msg_last_chunk(c->s.out);
+			txn_set_resp(t, TXN_RESP_DONE);
+			stream_flush(&c->s);
+			{
+				bool ka = t->keepalive;
+
+				txn_end(t, false);
+				client_txn_done(c, ka);
+			}
+		} else {
+			/* Truncated: pass on what came, then cut (never pad). */
+			stream_flush(&c->s);
+			txn_end(t, false);
+			client_finish(c, "upstream closed mid-response");
+		}
+		break;
+	case STREAM_EV_ERROR:
+		if (t->resp == TXN_RESP_WAIT_HEAD && !t->resp_started) {
+			txn_upstream_failed(t, 502, t->uc->state == UPCONN_CONNECTING ?
+			    "connect failed" : "upstream connection reset");
+		} else {
+			stream_flush(&c->s);
+			txn_end(t, false);
+			client_finish(c, "upstream error mid-response");
+		}
+		break;
+	case STREAM_EV_READ_TIMEOUT:
+		stream_flush(&c->s);
+		txn_end(t, false);
+		client_finish(c, "upstream read timeout");
+		break;
+	case STREAM_EV_WRITE_TIMEOUT:
+		txn_upstream_failed(t, 504, "upstream not reading");
+		break;
+	}
+}
+
+static void
+txn_phase_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct txn *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (t->uc != NULL && t->uc->state == UPCONN_CONNECTING)
+		txn_upstream_failed(t, 502, "connect timeout");
+	else
+		txn_upstream_failed(t, 504, "no response head within response_timeout");
+}
+
+static void
+txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct txn *t = arg;
+	struct client *c = t->c;
+
+	(void)fd;
+	(void)what;
+	if (!t->resp_started) {
+		txn_upstream_failed(t, 504, "request_timeout");
+		return;
+	}
+	stream_flush(&c->s);
+	txn_end(t, false);
+	client_finish(c, "request_timeout mid-response");
+}
+
+/* The upstream failed before any of its response reached the client. */
+static void
+txn_upstream_failed(struct txn *t, int status, const char *why)
+{
+	struct client *c = t->c;
+
+	log_info("upstream_failed", "client=%s upstream=%s server=%s status=%d reason=\"%s\"",
+	    c->addr, t->up ? t->up->name : "-",
+	    t->uc ? t->uc->ps->server->address : "-", status, why);
+	if (t->resp_started) {
+		stream_flush(&c->s);
+		txn_end(t, false);
+		client_finish(c, why);
+		return;
+	}
+	if (t->req == TXN_REQ_BODY || !t->keepalive) {
+		txn_end(t, false);
+		client_error(c, status, why);
+		return;
+	}
+	http_reply_error(c->s.out, status, why, false);
+	stream_flush(&c->s);
+	txn_end(t, false);
+	client_txn_done(c, true);
+}
+
+/* Release everything the transaction holds. */
+static void
+txn_end(struct txn *t, bool reuse_upstream)
+{
+	evtimer_del(&t->phase_timer);
+	evtimer_del(&t->deadline);
+	if (t->uc != NULL) {
+		if (reuse_upstream && t->up != NULL)
+			upconn_release(t->uc, t->up->idle_timeout_ms);
+		else
+			upconn_close(t->uc, "transaction ended");
+		t->uc = NULL;
+	}
+	if (t->cfg != NULL) {
+		config_unref(t->cfg);
+		t->cfg = NULL;
+	}
+	t->req = TXN_REQ_NONE;
+	t->resp = TXN_RESP_NONE;
+	t->route = NULL;
+	t->up = NULL;
+}
+
+void
+txn_abort(struct txn *t, const char *reason)
+{
+	(void)reason;
+	if (t->cfg != NULL || t->uc != NULL)
+		txn_end(t, false);
+}

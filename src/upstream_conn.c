@@ -1,1 +1,119 @@
-/* upstream_conn: placeholder until implemented */
+/*
+ * upstream_conn: connections to upstream servers, and their life in the
+ * pool. An idle connection keeps reading: any byte or EOF from the server
+ * while no request is outstanding means it is no longer usable, so it is
+ * closed at once and can never be handed to a request.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cutover/log.h"
+#include "cutover/pool.h"
+#include "cutover/strbuf.h"
+#include "cutover/upstream_conn.h"
+#include "cutover/worker.h"
+
+static void upconn_idle_read(struct stream *s, void *arg);
+static void upconn_idle_drain(struct stream *s, void *arg);
+static void upconn_idle_event(struct stream *s, enum stream_event ev, void *arg);
+
+static const struct stream_ops upconn_idle_ops = {
+	.on_read = upconn_idle_read,
+	.on_drain = upconn_idle_drain,
+	.on_event = upconn_idle_event,
+};
+
+struct upstream_conn *
+upconn_connect(struct worker *w, struct pool_server *ps,
+    const struct stream_ops *ops, void *arg)
+{
+	struct upstream_conn *uc = xcalloc(1, sizeof(*uc));
+	const struct server_conf *srv = ps->server;
+
+	uc->w = w;
+	uc->ps = ps;
+	uc->state = UPCONN_CONNECTING;
+	if (stream_connect(&uc->s, w->base, (const struct sockaddr *)&srv->addr,
+	    srv->addrlen, ops, arg) == -1) {
+		int e = errno;
+		free(uc);
+		errno = e;
+		return NULL;
+	}
+	ps->nbusy++;
+	return uc;
+}
+
+struct upstream_conn *
+upconn_take_idle(struct pool_server *ps, const struct stream_ops *ops,
+    void *arg)
+{
+	struct upstream_conn *uc = TAILQ_FIRST(&ps->idle);
+
+	if (uc == NULL)
+		return NULL;
+	TAILQ_REMOVE(&ps->idle, uc, entry);
+	ps->nidle--;
+	ps->nbusy++;
+	uc->state = UPCONN_BUSY;
+	stream_set_ops(&uc->s, ops, arg);
+	stream_set_timeouts(&uc->s, 0, 0);
+	return uc;
+}
+
+void
+upconn_release(struct upstream_conn *uc, uint64_t idle_timeout_ms)
+{
+	struct pool_server *ps = uc->ps;
+
+	uc->txn = NULL;
+	uc->state = UPCONN_IDLE;
+	uc->uses++;
+	ps->nbusy--;
+	stream_set_ops(&uc->s, &upconn_idle_ops, uc);
+	stream_set_timeouts(&uc->s, idle_timeout_ms, 0);
+	stream_read_start(&uc->s);
+	/* Most recently used first: warm connections get reused, cold ones expire. */
+	TAILQ_INSERT_HEAD(&ps->idle, uc, entry);
+	ps->nidle++;
+}
+
+void
+upconn_close(struct upstream_conn *uc, const char *reason)
+{
+	struct pool_server *ps = uc->ps;
+
+	if (uc->state == UPCONN_IDLE) {
+		TAILQ_REMOVE(&ps->idle, uc, entry);
+		ps->nidle--;
+	} else {
+		ps->nbusy--;
+	}
+	log_debug("upstream_close", "upstream=%s server=%s reason=\"%s\"",
+	    ps->up->name, ps->server->address, reason);
+	stream_close(&uc->s);
+	free(uc);
+}
+
+static void
+upconn_idle_read(struct stream *s, void *arg)
+{
+	(void)s;
+	/* Bytes nobody asked for: the connection's framing can't be trusted. */
+	upconn_close(arg, "unexpected bytes while idle");
+}
+
+static void
+upconn_idle_drain(struct stream *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+}
+
+static void
+upconn_idle_event(struct stream *s, enum stream_event ev, void *arg)
+{
+	(void)s;
+	upconn_close(arg, ev == STREAM_EV_READ_TIMEOUT ? "idle timeout" :
+	    "closed by upstream while idle");
+}

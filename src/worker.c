@@ -1,1 +1,265 @@
-/* worker: placeholder until implemented */
+/*
+ * worker: a thread running one event loop with its own listeners, clients
+ * and upstream pools. The server talks to it through a pipe (one command
+ * byte), so no event base needs locking.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cutover/client.h"
+#include "cutover/log.h"
+#include "cutover/strbuf.h"
+#include "cutover/upstream_conn.h"
+#include "cutover/worker.h"
+
+static void worker_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg);
+static void worker_cmdcb(evutil_socket_t fd, short what, void *arg);
+static void *worker_main(void *arg);
+static void worker_stop_listening(struct worker *w);
+static void worker_drain(struct worker *w);
+static void worker_quit(struct worker *w);
+
+int
+worker_init(struct worker *w, struct server *srv, unsigned id,
+    struct config *cfg, const int *listen_fds)
+{
+	struct event_config *ec;
+	size_t longest_to = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->server = srv;
+	w->cfg = config_ref(cfg);
+	TAILQ_INIT(&w->clients);
+
+	ec = event_config_new();
+	/*
+	 * The changelist folds an add and a delete of the same event within
+	 * one loop turn into nothing: fewer epoll_ctl calls per request.
+	 */
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+	w->base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	if (w->base == NULL)
+		return -1;
+
+	if (pipe2(w->cmd_fd, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	event_assign(&w->cmd_ev, w->base, w->cmd_fd[0], EV_READ | EV_PERSIST,
+	    worker_cmdcb, w);
+	event_add(&w->cmd_ev, NULL);
+
+	w->nlisteners = cfg->nlisteners;
+	w->listeners = xcalloc(cfg->nlisteners, sizeof(*w->listeners));
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		w->listeners[i] = evconnlistener_new(w->base, worker_acceptcb, w,
+		    LEV_OPT_CLOSE_ON_FREE, -1, listen_fds[i]);
+		if (w->listeners[i] == NULL)
+			return -1;
+	}
+	w->listening = true;
+	w->max_clients = (size_t)((cfg->limits.max_connections + cfg->workers - 1) /
+	    cfg->workers);
+	if (w->max_clients == 0)
+		w->max_clients = 1;
+
+	pool_init(&w->pool, cfg);
+	w->balance = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->balance));
+	w->weights = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->weights));
+	for (size_t i = 0; i < cfg->nupstreams; i++) {
+		const struct upstream_conf *up = &cfg->upstreams[i];
+
+		balance_init(&w->balance[i], up->nservers);
+		w->weights[i] = xcalloc(up->nservers ? up->nservers : 1, sizeof(unsigned));
+		for (size_t j = 0; j < up->nservers; j++)
+			w->weights[i][j] = up->servers[j].weight ? up->servers[j].weight : 1;
+	}
+
+	w->max_fields = (size_t)cfg->limits.max_headers;
+	/* Responses are not bounded by the client limit; give them room. */
+	if (w->max_fields < 100)
+		w->max_fields = 100;
+	w->req_fields = xcalloc(w->max_fields, sizeof(*w->req_fields));
+	w->resp_fields = xcalloc(w->max_fields, sizeof(*w->resp_fields));
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		const struct route_rewrite *rw = &cfg->routes[i].rewrite;
+		if (rw->to != NULL && strlen(rw->to) > longest_to)
+			longest_to = strlen(rw->to);
+	}
+	w->path_buf_len = (size_t)cfg->limits.max_target_bytes + 1;
+	w->rewrite_buf_len = w->path_buf_len + longest_to + 2;
+	w->path_buf = xmalloc(w->path_buf_len);
+	w->rewrite_buf = xmalloc(w->rewrite_buf_len);
+	return 0;
+}
+
+int
+worker_start(struct worker *w)
+{
+	int e = pthread_create(&w->thread, NULL, worker_main, w);
+
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void
+worker_command(struct worker *w, char cmd)
+{
+	ssize_t n = write(w->cmd_fd[1], &cmd, 1);
+	(void)n;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	log_debug("worker_start", "worker=%u", w->id);
+	event_base_dispatch(w->base);
+	log_debug("worker_exit", "worker=%u", w->id);
+	return NULL;
+}
+
+static void
+worker_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct worker *w = arg;
+	int one = 1;
+
+	(void)l;
+	(void)salen;
+	if (w->draining) {
+		close(fd);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	client_accept(w, fd, sa);
+	if (w->nclients >= w->max_clients && w->listening) {
+		/* Beyond the limit new connections wait in the kernel backlog. */
+		for (size_t i = 0; i < w->nlisteners; i++)
+			evconnlistener_disable(w->listeners[i]);
+		w->listening = false;
+	}
+}
+
+void
+worker_client_gone(struct worker *w)
+{
+	w->nclients--;
+	if (w->draining) {
+		if (w->nclients == 0)
+			event_base_loopbreak(w->base);
+		return;
+	}
+	if (!w->listening && w->nclients < w->max_clients) {
+		for (size_t i = 0; i < w->nlisteners; i++)
+			evconnlistener_enable(w->listeners[i]);
+		w->listening = true;
+	}
+}
+
+static void
+worker_stop_listening(struct worker *w)
+{
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		if (w->listeners[i] != NULL)
+			evconnlistener_free(w->listeners[i]);
+		w->listeners[i] = NULL;
+	}
+	w->listening = false;
+}
+
+static void
+worker_drain(struct worker *w)
+{
+	struct client *c, *next;
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	worker_stop_listening(w);
+	pool_close_idle(&w->pool);
+	for (c = TAILQ_FIRST(&w->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		client_drain(c);
+	}
+	if (w->nclients == 0)
+		event_base_loopbreak(w->base);
+}
+
+static void
+worker_quit(struct worker *w)
+{
+	struct client *c;
+
+	worker_stop_listening(w);
+	w->draining = true;
+	while ((c = TAILQ_FIRST(&w->clients)) != NULL)
+		client_close(c, "shutdown timeout");
+	event_base_loopbreak(w->base);
+}
+
+static void
+worker_cmdcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char cmds[16];
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, cmds, sizeof(cmds))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (cmds[i] == WORKER_CMD_DRAIN)
+				worker_drain(w);
+			else if (cmds[i] == WORKER_CMD_QUIT)
+				worker_quit(w);
+		}
+	}
+}
+
+void
+worker_free(struct worker *w)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&w->clients)) != NULL)
+		client_close(c, "worker exit");
+	if (w->listeners != NULL)
+		worker_stop_listening(w);
+	free(w->listeners);
+	pool_free(&w->pool);
+	for (size_t i = 0; w->cfg != NULL && i < w->cfg->nupstreams; i++) {
+		balance_free(&w->balance[i]);
+		free(w->weights[i]);
+	}
+	free(w->balance);
+	free(w->weights);
+	free(w->req_fields);
+	free(w->resp_fields);
+	free(w->path_buf);
+	free(w->rewrite_buf);
+	if (w->base != NULL) {
+		event_del(&w->cmd_ev);
+		event_base_free(w->base);
+	}
+	if (w->cmd_fd[0] > 0) {
+		close(w->cmd_fd[0]);
+		close(w->cmd_fd[1]);
+	}
+	if (w->cfg != NULL)
+		config_unref(w->cfg);
+	memset(w, 0, sizeof(*w));
+}

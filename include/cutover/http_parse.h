@@ -168,4 +168,19 @@ enum http_method http_method_from_span(struct http_span s);
 /* Idempotent per RFC 9110 9.2.2 (GET HEAD OPTIONS PUT DELETE TRACE). */
 bool http_method_idempotent(enum http_method m);
 
+/*
+ * Byte classes shared by the head parser and the chunked decoder (one
+ * 256-entry table, so the hot loops cost one load and one test per byte).
+ */
+#define HTTP_CT_TCHAR  0x01u /* tchar (RFC 9110 5.6.2) */
+#define HTTP_CT_FVCHAR 0x02u /* field-value byte: HTAB SP VCHAR obs-text */
+#define HTTP_CT_TARGET 0x04u /* request-target byte: visible ASCII 0x21-0x7E */
+#define HTTP_CT_HOST   0x08u /* reg-name / IPv4: unreserved sub-delims '%' */
+#define HTTP_CT_IPLIT  0x10u /* inside "[...]": unreserved sub-delims ':' */
+#define HTTP_CT_DIGIT  0x20u
+#define HTTP_CT_HEX    0x40u
+#define HTTP_CT_OWS    0x80u /* SP HTAB */
+
+extern const uint8_t http_parse_ctype[256];
+
 #endif /* CUTOVER_HTTP_PARSE_H */

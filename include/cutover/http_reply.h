@@ -1,3 +1,29 @@
+/*
+ * http_reply: the responses cutover makes itself (SPEC section 3): short
+ * JSON error bodies, `respond` routes and 100 Continue.
+ */
 #ifndef CUTOVER_HTTP_REPLY_H
 #define CUTOVER_HTTP_REPLY_H
-#endif
+
+#include <event2/buffer.h>
+#include <stdbool.h>
+
+#include "cutover/config.h"
+
+/* Reason phrase for a status ("Unknown" when we have none). */
+const char *http_reply_reason(int status);
+/* Short error text used in the JSON body, e.g. "no route". */
+const char *http_reply_error_text(int status);
+
+/*
+ * Append a complete error response: {"error":"...","detail":"..."}
+ * (detail omitted when NULL). `close` adds Connection: close.
+ */
+void http_reply_error(struct evbuffer *out, int status, const char *detail,
+    bool close);
+/* Append a `respond` route's answer (no body for HEAD). */
+void http_reply_respond(struct evbuffer *out, const struct route_respond *r,
+    bool head_only, bool close, int client_minor);
+void http_reply_continue(struct evbuffer *out);
+
+#endif /* CUTOVER_HTTP_REPLY_H */

@@ -26,9 +26,16 @@ struct target_parts {
  * Split a request target (origin-form, absolute-form "http://a/b?c" or
  * "https://...", or "*"). The fragment is never valid in a request: error.
  * Bytes outside visible ASCII are an error. Returns 0 or -1.
+ * Absolute-form: the scheme is case-insensitive, userinfo ('@') is an error,
+ * and an empty path is "/" (then `path` points at a static "/", not into
+ * the target). Paths are not normalised here: see path_normalise.
  */
 int path_split_target(struct http_span target, struct target_parts *out)
     __attribute__((warn_unused_result));
+
+/* The same; on error, *reason (when not NULL) is set to a static string. */
+int path_split_target_ex(struct http_span target, struct target_parts *out,
+    const char **reason) __attribute__((warn_unused_result));
 
 /*
  * Normalise a path: decode percent-encoded unreserved characters
@@ -41,6 +48,10 @@ int path_split_target(struct http_span target, struct target_parts *out)
  */
 int path_normalise(const char *in, size_t len, char *out, size_t *out_len)
     __attribute__((warn_unused_result));
+
+/* The same; on error, *reason (when not NULL) is set to a static string. */
+int path_normalise_ex(const char *in, size_t len, char *out, size_t *out_len,
+    const char **reason) __attribute__((warn_unused_result));
 
 /*
  * Segment-aware prefix test: `prefix` (no trailing '/' unless it is "/")

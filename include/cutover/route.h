@@ -57,4 +57,11 @@ bool route_conditions_hold(const struct route_conf *route,
     const struct route_request *req, const char **failed,
     const char **detail);
 
+/*
+ * Free the calling thread's cached PCRE2 match data (created by the first
+ * regex route a thread evaluates). Call it before a worker thread exits;
+ * harmless when there is none.
+ */
+void route_thread_cleanup(void);
+
 #endif /* CUTOVER_ROUTE_H */

@@ -1,3 +1,78 @@
+/*
+ * txn: the per-request state machine. One request at a time per client
+ * connection (pipelined requests wait in the client's input, so answers go
+ * out in order). The request side and the response side each have their
+ * own state, because a body may still be flowing up while the response
+ * flows down.
+ *
+ *   request:  TXN_REQ_NONE -> TXN_REQ_BODY -> TXN_REQ_DONE
+ *   response: TXN_RESP_NONE -> TXN_RESP_WAIT_HEAD -> TXN_RESP_BODY -> TXN_RESP_DONE
+ *
+ * A retry (later) re-enters TXN_RESP_WAIT_HEAD with a new upstream_conn.
+ */
 #ifndef CUTOVER_TXN_H
 #define CUTOVER_TXN_H
-#endif
+
+#include <event2/event_struct.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cutover/config.h"
+#include "cutover/http_body.h"
+#include "cutover/http_msg.h"
+#include "cutover/http_parse.h"
+
+struct client;
+struct upstream_conn;
+
+enum txn_req_state {
+	TXN_REQ_NONE = 0,
+	TXN_REQ_BODY,
+	TXN_REQ_DONE,
+};
+
+enum txn_resp_state {
+	TXN_RESP_NONE = 0,
+	TXN_RESP_WAIT_HEAD,
+	TXN_RESP_BODY,
+	TXN_RESP_DONE,
+};
+
+/*
+ * Embedded in struct client; lives as long as the client. Holds a config
+ * reference between txn_start and txn_end; owns `uc` while set.
+ */
+struct txn {
+	struct client *c;
+	struct config *cfg;
+	const struct route_conf *route;
+	const struct upstream_conf *up;
+	struct upstream_conn *uc;
+	enum txn_req_state req;
+	enum txn_resp_state resp;
+	enum http_method meth;
+	int client_minor;
+	bool keepalive;	     /* the client connection may serve another request */
+	bool upgrade;	     /* a WebSocket upgrade was asked for */
+	bool resp_started;   /* bytes of the response reached the client's output */
+	bool up_no_reuse;    /* the upstream connection must not be pooled */
+	bool req_chunked_out;
+	bool resp_chunked_out;
+	struct http_body req_body;
+	struct http_body resp_body;
+	struct event phase_timer; /* connect, then response-head timeout */
+	struct event deadline;	  /* request_timeout */
+	uint64_t start_ms;
+};
+
+void txn_init(struct txn *t, struct client *c);
+/* Start a request whose head `h` (fields in the worker scratch) is at the start of the client's input. */
+void txn_start(struct txn *t, struct http_head *h);
+/* More request bytes arrived on the client. */
+void txn_client_read(struct txn *t);
+/* The client's output drained (flow control for the response body). */
+void txn_client_drain(struct txn *t);
+/* The client connection is going away: drop the upstream side. */
+void txn_abort(struct txn *t, const char *reason);
+
+#endif /* CUTOVER_TXN_H */

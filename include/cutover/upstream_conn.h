@@ -1,3 +1,44 @@
+/*
+ * upstream_conn: one connection from a worker to an upstream server.
+ * Owner: while idle, its pool_server (on the idle list); while connecting or
+ * busy, the transaction in `txn`. upconn_close() is its one teardown.
+ */
 #ifndef CUTOVER_UPSTREAM_CONN_H
 #define CUTOVER_UPSTREAM_CONN_H
-#endif
+
+#include <stdbool.h>
+#include <sys/queue.h>
+
+#include "cutover/stream.h"
+
+struct pool_server;
+struct txn;
+struct worker;
+
+enum upconn_state {
+	UPCONN_CONNECTING = 0,
+	UPCONN_BUSY,
+	UPCONN_IDLE,
+};
+
+struct upstream_conn {
+	TAILQ_ENTRY(upstream_conn) entry; /* pool_server.idle while UPCONN_IDLE */
+	struct stream s;
+	struct worker *w;
+	struct pool_server *ps;
+	enum upconn_state state;
+	struct txn *txn; /* owner while CONNECTING or BUSY */
+	unsigned uses;	 /* requests sent on it so far */
+};
+
+/* Start connecting to ps->server for `txn` (ops/arg: its callbacks). NULL with errno on failure. */
+struct upstream_conn *upconn_connect(struct worker *w, struct pool_server *ps,
+    const struct stream_ops *ops, void *arg);
+/* Take the most recently used idle connection, or NULL. */
+struct upstream_conn *upconn_take_idle(struct pool_server *ps,
+    const struct stream_ops *ops, void *arg);
+/* Hand a connection whose response completed back to its pool. */
+void upconn_release(struct upstream_conn *uc, uint64_t idle_timeout_ms);
+void upconn_close(struct upstream_conn *uc, const char *reason);
+
+#endif /* CUTOVER_UPSTREAM_CONN_H */

@@ -1,3 +1,73 @@
+/*
+ * worker: one thread with its own event loop, its own SO_REUSEPORT
+ * listeners, client connections and upstream pools. Workers share nothing
+ * mutable but the (immutable, refcounted) configuration.
+ */
 #ifndef CUTOVER_WORKER_H
 #define CUTOVER_WORKER_H
-#endif
+
+#include <event2/event_struct.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include "cutover/balance.h"
+#include "cutover/config.h"
+#include "cutover/http_parse.h"
+#include "cutover/pool.h"
+
+struct client;
+struct evconnlistener;
+struct server;
+
+/*
+ * Owner: the server (server.workers). Everything here is created by
+ * worker_init on the server thread and freed by worker_free after the
+ * thread joined.
+ */
+struct worker {
+	unsigned id;
+	pthread_t thread;
+	struct server *server;
+	struct event_base *base;
+	struct config *cfg; /* the generation served (a reference) */
+
+	struct evconnlistener **listeners;
+	size_t nlisteners;
+	bool listening;
+
+	int cmd_fd[2]; /* server -> worker commands, one byte each */
+	struct event cmd_ev;
+
+	TAILQ_HEAD(, client) clients;
+	size_t nclients;
+	size_t max_clients; /* this worker's share of limits.max_connections */
+	bool draining;
+
+	struct pool pool;
+	struct balance *balance; /* per upstream */
+	unsigned **weights;	 /* per upstream: server weights */
+
+	/* Scratch space for the synchronous head-processing path. */
+	struct http_field *req_fields;
+	struct http_field *resp_fields;
+	size_t max_fields;
+	char *path_buf; /* normalised path */
+	char *rewrite_buf;
+	size_t path_buf_len;
+	size_t rewrite_buf_len;
+};
+
+#define WORKER_CMD_DRAIN 'D'
+#define WORKER_CMD_QUIT	 'Q'
+
+int worker_init(struct worker *w, struct server *srv, unsigned id,
+    struct config *cfg, const int *listen_fds) __attribute__((warn_unused_result));
+int worker_start(struct worker *w) __attribute__((warn_unused_result));
+void worker_command(struct worker *w, char cmd);
+void worker_free(struct worker *w);
+/* A client connection closed: update counts, resume accepting, end a drain. */
+void worker_client_gone(struct worker *w);
+
+#endif /* CUTOVER_WORKER_H */

@@ -1,0 +1,57 @@
+"""SIGTERM / SIGINT: drain in-flight requests, refuse new connections, exit 0."""
+
+import signal
+import socket
+import time
+
+from harness import Cutover, echoed, params, simple_config, wait_until
+from upstream import Upstream, delay, echo
+
+
+def refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False  # timeout: still in a backlog somewhere, not refused
+
+
+@params({"SIGTERM": signal.SIGTERM, "SIGINT": signal.SIGINT})
+def test_signal_drains_in_flight_request_and_exits_0(sig):
+    up = Upstream(delay(1.0, echo()))
+    cut = Cutover(simple_config(up, shutdown_timeout="5s"))
+    c = cut.client()
+    c.request("GET", "/in-flight")
+    up.wait_requests(1, timeout=3)
+    t = time.time()
+    cut.signal(sig)
+    wait_until(lambda: refused(cut.port), 1.5, "new connections to be refused after the signal")
+    r = c.read_response(timeout=5)
+    assert echoed(r)["target"] == "/in-flight", r
+    code = cut.wait(5)
+    assert code == 0, "exit code %s after %s, want 0" % (code, sig.name)
+    assert time.time() - t < 5, "took %.1fs to exit" % (time.time() - t)
+
+
+def test_shutdown_timeout_bounds_the_drain():
+    up = Upstream(delay(10.0, echo()))
+    cut = Cutover(simple_config(up, shutdown_timeout="1s"))
+    c = cut.client()
+    c.request("GET", "/too-slow")
+    up.wait_requests(1, timeout=3)
+    t = time.time()
+    cut.signal(signal.SIGTERM)
+    code = cut.wait(4)
+    took = time.time() - t
+    assert code == 0, "exit code %s, want 0" % code
+    assert took < 3, "exited %.1fs after SIGTERM with shutdown_timeout 1s" % took
+
+
+def test_idle_process_exits_0_on_sigterm():
+    up = Upstream(echo())
+    cut = Cutover(simple_config(up))
+    echoed(cut.request("GET", "/x"))
+    cut.signal(signal.SIGTERM)
+    assert cut.wait(5) == 0
