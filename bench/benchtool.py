@@ -12,6 +12,9 @@
   benchtool.py idle PORT N PID [PATH]   open N keep-alive connections, send one
                                         request on each, hold them idle, and
                                         print PID's tree RSS before/after (TSV)
+  benchtool.py fitconf BIN FILE         drop the top-level keys of FILE that
+                                        `BIN -t` refuses; print their names;
+                                        exit 0 once `BIN -t -c FILE` passes
   benchtool.py report RUNS IDLE META OUT
                                         the markdown report (also on stdout)
 """
@@ -23,6 +26,7 @@ import resource
 import selectors
 import socket
 import statistics
+import subprocess
 import sys
 import time
 
@@ -216,6 +220,46 @@ def cmd_idle(port, n, pid, path="/small"):
     per = (after - before) / held if held > 0 else float("nan")
     print("%d\t%d\t%d\t%d\t%.2f" % (held, failed + closed, before, after, per))
     return 0 if held > 0 else 1
+
+
+# --- cutover config ---------------------------------------------------------
+
+def cmd_fitconf(binary, path):
+    """Make FILE acceptable to a cutover that lacks some optional keys.
+
+    `cutover -t` names each refused key as FILE:LINE:COL: message; a
+    refused key in column 1 is a top-level block, dropped whole (its line
+    and the indented lines after it). Anything else is left to fail."""
+    dropped = []
+    for _ in range(8):
+        try:
+            r = subprocess.run([binary, "-t", "-c", path], capture_output=True,
+                               text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return 1
+        if r.returncode == 0:
+            if dropped:
+                print(" ".join(dropped))
+            return 0
+        lines = open(path).read().split("\n")
+        m = None
+        for err in (r.stderr + r.stdout).splitlines():
+            m = re.match(re.escape(path) + r":(\d+):1: ", err)
+            if m:
+                break
+        if m is None:
+            return 1
+        start = int(m.group(1)) - 1
+        if start >= len(lines) or not re.match(r"[A-Za-z_]+:", lines[start]):
+            return 1
+        end = start + 1
+        while end < len(lines) and (lines[end].startswith((" ", "\t"))
+                                    or lines[end].strip() == ""):
+            end += 1
+        dropped.append(lines[start].split(":", 1)[0])
+        del lines[start:end]
+        open(path, "w").write("\n".join(lines))
+    return 1
 
 
 # --- wrk --------------------------------------------------------------------
@@ -442,6 +486,8 @@ def main(argv):
     if cmd == "idle":
         return cmd_idle(int(args[0]), int(args[1]), int(args[2]),
                         args[3] if len(args) > 3 else "/small")
+    if cmd == "fitconf":
+        return cmd_fitconf(args[0], args[1])
     if cmd == "report":
         return cmd_report(*args[:4])
     sys.stderr.write(__doc__)

@@ -252,8 +252,8 @@ static int conf_load_address(struct conf_load_ctx *x,
     const struct conf_node *n, const char *what, bool passive,
     char **hostp, uint16_t *portp, struct sockaddr_storage *ss,
     socklen_t *sslen, bool *any);
-static bool conf_load_set_path_kind(struct conf_load_ctx *x,
-    struct route_match *m, const struct conf_node *key, enum path_match_kind k);
+static bool conf_load_path_first(const struct conf_load_ctx *x,
+    const struct conf_node *key);
 static void conf_load_conds(struct conf_load_ctx *x, struct match_cond **arr,
     size_t *n, const struct conf_node *val, int what);
 static int conf_load_read_file(const char *path, size_t max, char **out,
@@ -1161,7 +1161,21 @@ conf_load_route_match(struct conf_load_ctx *x, void *obj,
 	struct route_conf *r = obj;
 
 	(void)key;
-	x->path_mark.line = 0;
+	x->path_mark.line = x->path_mark.col = 0;
+	for (size_t i = 0; val->kind == CONF_NODE_MAP && i < val->npairs; i++) {
+		const struct conf_node *k = val->pairs[i].key;
+
+		if (strcmp(k->text, "path_prefix") != 0 &&
+		    strcmp(k->text, "path") != 0 &&
+		    strcmp(k->text, "path_regex") != 0)
+			continue;
+		if (x->path_mark.line == 0)
+			x->path_mark = k->mark;
+		else
+			conf_load_err(x, k,
+			    "a match takes at most one of \"path_prefix\", "
+			    "\"path\" and \"path_regex\"");
+	}
 	conf_load_walk(x, &r->match, val, SEC_MATCH, SEC_NONE, true);
 }
 
@@ -1269,25 +1283,15 @@ conf_load_replace_prefix(struct conf_load_ctx *x, void *obj,
 
 /* ---- match */
 
-/* At most one path condition: complain at whichever came later. */
+/*
+ * At most one path condition. conf_load_route_match() reported every one
+ * after the first in file order; only that first one is kept.
+ */
 static bool
-conf_load_set_path_kind(struct conf_load_ctx *x, struct route_match *m,
-    const struct conf_node *key, enum path_match_kind k)
+conf_load_path_first(const struct conf_load_ctx *x, const struct conf_node *key)
 {
-	if (x->path_mark.line != 0) {
-		struct conf_mark at = key->mark;
-
-		if (x->path_mark.line > at.line ||
-		    (x->path_mark.line == at.line && x->path_mark.col > at.col))
-			at = x->path_mark;
-		config_diag_error(x->diag, x->file, at,
-		    "a match takes at most one of \"path_prefix\", \"path\" "
-		    "and \"path_regex\"");
-		return false;
-	}
-	x->path_mark = key->mark;
-	m->path_kind = k;
-	return true;
+	return key->mark.line == x->path_mark.line &&
+	    key->mark.col == x->path_mark.col;
 }
 
 static void
@@ -1297,13 +1301,11 @@ conf_load_path_prefix(struct conf_load_ctx *x, void *obj,
 	struct route_match *m = obj;
 	char *p;
 
-	if (conf_load_string(x, val, "a path starting with \"/\"") == NULL ||
+	if (!conf_load_path_first(x, key) ||
+	    conf_load_string(x, val, "a path starting with \"/\"") == NULL ||
 	    conf_load_path_check(x, val, val->text, true, &p) == -1)
 		return;
-	if (!conf_load_set_path_kind(x, m, key, PATH_MATCH_PREFIX)) {
-		free(p);
-		return;
-	}
+	m->path_kind = PATH_MATCH_PREFIX;
 	m->path = p;
 }
 
@@ -1314,13 +1316,11 @@ conf_load_path_exact(struct conf_load_ctx *x, void *obj,
 	struct route_match *m = obj;
 	char *p;
 
-	if (conf_load_string(x, val, "a path starting with \"/\"") == NULL ||
+	if (!conf_load_path_first(x, key) ||
+	    conf_load_string(x, val, "a path starting with \"/\"") == NULL ||
 	    conf_load_path_check(x, val, val->text, false, &p) == -1)
 		return;
-	if (!conf_load_set_path_kind(x, m, key, PATH_MATCH_EXACT)) {
-		free(p);
-		return;
-	}
+	m->path_kind = PATH_MATCH_EXACT;
 	m->path = p;
 }
 
@@ -1340,7 +1340,8 @@ conf_load_path_regex(struct conf_load_ctx *x, void *obj,
 	PCRE2_SIZE off;
 	int err;
 
-	if (conf_load_string(x, val, "a regular expression") == NULL)
+	if (!conf_load_path_first(x, key) ||
+	    conf_load_string(x, val, "a regular expression") == NULL)
 		return;
 	re = pcre2_compile((PCRE2_SPTR)val->text, val->len,
 	    PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, NULL);
@@ -1351,10 +1352,7 @@ conf_load_path_regex(struct conf_load_ctx *x, void *obj,
 		    (const char *)msg, (size_t)off);
 		return;
 	}
-	if (!conf_load_set_path_kind(x, m, key, PATH_MATCH_REGEX)) {
-		pcre2_code_free(re);
-		return;
-	}
+	m->path_kind = PATH_MATCH_REGEX;
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	mctx = pcre2_match_context_create(NULL);
 	if (mctx == NULL)

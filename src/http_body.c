@@ -42,6 +42,7 @@ enum trailer_phase {
 
 #define BODY_BIT(s) (1u << (s))
 
+#ifndef NDEBUG
 /* Legal transitions, checked in debug builds by body_set_state(). */
 static const uint32_t body_next[HTTP_BODY_S_ERROR + 1] = {
 	[HTTP_BODY_S_LENGTH] = BODY_BIT(HTTP_BODY_S_DONE),
@@ -78,6 +79,7 @@ static const uint32_t body_next[HTTP_BODY_S_ERROR + 1] = {
 	[HTTP_BODY_S_DONE] = 0,
 	[HTTP_BODY_S_ERROR] = 0,
 };
+#endif
 
 static void body_set_state(struct http_body *, enum http_body_state);
 static int body_fail(struct http_body *, const char *);
@@ -219,8 +221,11 @@ chunk_byte(struct http_body *b, unsigned char c)
 	case HTTP_BODY_S_CHUNK_EXT_QUOTED:
 	case HTTP_BODY_S_CHUNK_EXT_QUOTED_ESC:
 	case HTTP_BODY_S_CHUNK_SIZE_WS:
-		/* The whole size line is bounded: R34 (64 KiB extension). */
-		if (++b->line_len > HTTP_BODY_MAX_LINE)
+		/*
+		 * Size and extensions are bounded (R34: a 64 KiB extension);
+		 * the CR that ends them is not counted.
+		 */
+		if (c != '\r' && ++b->line_len > HTTP_BODY_MAX_LINE)
 			return body_fail(b, "chunk line too long");
 		return size_line_byte(b, c);
 	case HTTP_BODY_S_CHUNK_SIZE_LF:
@@ -286,7 +291,8 @@ chunk_byte(struct http_body *b, unsigned char c)
 			if (c == ':')
 				b->digits = TRL_VALUE;
 			else if (!(CT(c) & HTTP_CT_TCHAR))
-				return body_fail(b, "invalid trailer field name");
+				return body_fail(b,
+				    "invalid trailer field name");
 			return 0;
 		}
 		if (c == '\r') {
@@ -330,7 +336,7 @@ size_line_byte(struct http_body *b, unsigned char c)
 		if ((d = hex_value(c)) >= 0) {
 			if (b->digits == 16)
 				return body_fail(b, "chunk size too long");
-			/* Keep it below 2^63 so no caller can see it negative. */
+			/* Stay below 2^63: no caller can see it negative. */
 			if (b->remaining > (UINT64_C(1) << 59) - 1)
 				return body_fail(b, "chunk size too large");
 			b->remaining = b->remaining << 4 | (uint64_t)d;

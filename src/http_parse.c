@@ -87,6 +87,7 @@ static int field_apply(struct head_scan *, const struct http_field *,
 static const char *cl_parse(struct http_span, uint64_t *);
 static const char *te_parse(struct http_span, struct te_summary *);
 static const char *conn_parse(struct head_scan *, struct http_span);
+static size_t quoted_end(const char *, size_t, size_t);
 static bool host_valid(const char *, size_t);
 static bool list_next(struct http_span, size_t *, struct http_span *);
 static bool name_is(struct http_span, const char *, size_t);
@@ -132,7 +133,8 @@ static struct http_span span_make(const char *, size_t);
 	    (CT_ISDIGIT(c) ? HTTP_CT_DIGIT : 0) |                          \
 	    (CT_ISHEX(c) ? HTTP_CT_HEX : 0) |                              \
 	    ((c) == ' ' || (c) == '\t' ? HTTP_CT_OWS : 0)))
-#define CT4(c) CT_CLASS(c), CT_CLASS((c) + 1), CT_CLASS((c) + 2), CT_CLASS((c) + 3)
+#define CT4(c)                                                             \
+	CT_CLASS(c), CT_CLASS((c) + 1), CT_CLASS((c) + 2), CT_CLASS((c) + 3)
 #define CT16(c) CT4(c), CT4((c) + 4), CT4((c) + 8), CT4((c) + 12)
 #define CT64(c) CT16(c), CT16((c) + 16), CT16((c) + 32), CT16((c) + 48)
 
@@ -299,6 +301,9 @@ http_parse_response(const char *buf, size_t len, struct http_head *h,
 		 */
 		if (s.ncl > 0)
 			h->flags |= HTTP_F_NO_REUSE;
+		/* 6.1: TE in an HTTP/1.0 message is faulty framing: close. */
+		if (h->version_minor == 0)
+			h->flags |= HTTP_F_NO_REUSE;
 	} else if (s.ncl > 0) {
 		h->framing = HTTP_FRAMING_LENGTH;
 		h->content_length = s.cl;
@@ -320,7 +325,8 @@ http_span_ieq(struct http_span s, const char *lit)
 	if (s.len != n)
 		return false;
 	for (i = 0; i < n; i++)
-		if (lower((unsigned char)s.p[i]) != lower((unsigned char)lit[i]))
+		if (lower((unsigned char)s.p[i]) !=
+		    lower((unsigned char)lit[i]))
 			return false;
 	return true;
 }
@@ -450,8 +456,10 @@ head_find(const char *buf, size_t len, struct http_head *h,
 			if (buf[start] == '\n') {
 				start++;
 			} else if (buf[start] == '\r') {
-				if (start + 1 == len)
+				if (start + 1 == len) {
+					h->scan_pos = start;
 					return HTTP_PARSE_AGAIN;
+				}
 				if (buf[start + 1] != '\n')
 					return parse_fail(err, 400, start,
 					    "bare CR");
@@ -463,8 +471,11 @@ head_find(const char *buf, size_t len, struct http_head *h,
 				return parse_fail(err, 400, start,
 				    "too many empty lines before request");
 		}
-		if (start == len)
+		if (start == len) {
+			/* the head cannot end before its first line */
+			h->scan_pos = start;
 			return HTTP_PARSE_AGAIN;
+		}
 		/*
 		 * Refuse garbage (a TLS hello on the plain port) at its first
 		 * byte instead of waiting for a head that never ends.
@@ -474,7 +485,8 @@ head_find(const char *buf, size_t len, struct http_head *h,
 	} else {
 		n = len < 5 ? len : 5;
 		if (memcmp(buf, "HTTP/", n) != 0)
-			return parse_fail(err, 502, 0, "not an HTTP/1 response");
+			return parse_fail(err, 502, 0,
+			    "not an HTTP/1 response");
 	}
 
 	pos = h->scan_pos;
@@ -541,7 +553,8 @@ head_too_big(const char *buf, size_t n, size_t start,
 		while (p < n && (CT(buf[p]) & HTTP_CT_TARGET))
 			p++;
 		if (p - t > lim->max_target_bytes)
-			return parse_fail(err, 414, t, "request-target too long");
+			return parse_fail(err, 414, t,
+			    "request-target too long");
 	}
 	return parse_fail(err, 431, n, "header section too large");
 }
@@ -621,7 +634,8 @@ request_line(struct head_scan *s, size_t *posp, const struct http_limits *lim)
 	tlen = p - t0;
 	if (b[p] != ' ') {
 		if (b[p] == '\r' || b[p] == '\n')
-			return parse_fail(s->err, 400, p, "missing HTTP version");
+			return parse_fail(s->err, 400, p,
+			    "missing HTTP version");
 		return parse_fail(s->err, 400, p, "invalid request-target");
 	}
 	if (tlen == 0)
@@ -926,7 +940,7 @@ cl_parse(struct http_span value, uint64_t *out)
 			if (!(CT(elem.p[i]) & HTTP_CT_DIGIT))
 				return "invalid content-length";
 			d = (unsigned)(elem.p[i] - '0');
-			/* stay within int64 so no caller can turn it negative */
+			/* stay below 2^63: no caller can see it negative */
 			if (v > ((uint64_t)INT64_MAX - d) / 10)
 				return "content-length too large";
 			v = v * 10 + d;
@@ -986,16 +1000,8 @@ te_parse(struct http_span v, struct te_summary *te)
 			while (i < n && (CT(p[i]) & HTTP_CT_OWS))
 				i++;
 			if (i < n && p[i] == '"') {
-				/* bytes are already field-vchar: only " and \ */
-				for (i++;; i++) {
-					if (i >= n)
-						return "invalid transfer-coding";
-					if (p[i] == '"')
-						break;
-					if (p[i] == '\\' && ++i >= n)
-						return "invalid transfer-coding";
-				}
-				i++;
+				if ((i = quoted_end(p, n, i)) == 0)
+					return "invalid transfer-coding";
 			} else {
 				t0 = i;
 				while (i < n && (CT(p[i]) & HTTP_CT_TCHAR))
@@ -1022,6 +1028,23 @@ te_parse(struct http_span v, struct te_summary *te)
 			return "invalid transfer-coding";
 		i++;
 	}
+}
+
+/*
+ * The quoted-string opening at p[i]: the offset just past its closing
+ * quote, or 0 when it is not closed. The bytes are already field-vchar,
+ * so only '"' and '\\' need a look.
+ */
+static size_t
+quoted_end(const char *p, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (p[i] == '"')
+			return i + 1;
+		if (p[i] == '\\')
+			i++;
+	}
+	return 0;
 }
 
 /*
@@ -1149,7 +1172,8 @@ span_ieq_span(struct http_span a, struct http_span b)
 	if (a.len != b.len)
 		return false;
 	for (i = 0; i < a.len; i++)
-		if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
+		if (lower((unsigned char)a.p[i]) !=
+		    lower((unsigned char)b.p[i]))
 			return false;
 	return true;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct server {
 	struct config *cfg;
 	struct worker *workers;
 	unsigned nworkers;
+	struct worker_shared shared;
 };
 
 static int server_open_listeners(const struct config *cfg, unsigned nworkers,
@@ -100,8 +102,12 @@ server_run(struct config *cfg)
 		return 1;
 	srv.workers = xcalloc(srv.nworkers, sizeof(*srv.workers));
 	joined = xcalloc(srv.nworkers, sizeof(*joined));
+	atomic_init(&srv.shared.nconns, 0);
+	srv.shared.max_conns = cfg->limits.max_connections ? (size_t)cfg->limits.max_connections : SIZE_MAX;
+	srv.shared.workers = srv.workers;
+	srv.shared.nworkers = srv.nworkers;
 	for (unsigned i = 0; i < srv.nworkers; i++) {
-		if (worker_init(&srv.workers[i], &srv, i, cfg,
+		if (worker_init(&srv.workers[i], &srv.shared, i, cfg,
 		    fds + (size_t)i * cfg->nlisteners) == -1)
 			fatal("worker %u: cannot initialise", i);
 	}

@@ -53,7 +53,8 @@ tunnel_start(struct client *c, struct upstream_conn *uc)
 	stream_read_start(&c->s);
 	stream_read_start(&uc->s);
 	log_debug("tunnel_start", "client=%s upstream=%s", c->addr, uc->ps->up->name);
-	/* Bytes that arrived with the heads go first. */
+	/* The 101 head is already queued; bytes that came with the heads follow. */
+	stream_flush(&c->s);
 	tunnel_relay(&uc->s, &c->s);
 	tunnel_relay(&c->s, &uc->s);
 }

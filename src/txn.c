@@ -304,8 +304,12 @@ txn_pump_request(struct txn *t)
 	if (t->uc == NULL)
 		return;
 	out = t->uc->s.out;
-	while (t->req == TXN_REQ_BODY && evbuffer_get_length(in) > 0) {
-		struct evbuffer_iovec v;
+	/*
+	 * The decoder reports the end of a Content-Length body on the call
+	 * after its last byte, so it is called once more with no input.
+	 */
+	while (t->req == TXN_REQ_BODY) {
+		struct evbuffer_iovec v = { NULL, 0 };
 		size_t skip, dlen;
 		enum http_body_rc rc;
 
@@ -318,11 +322,12 @@ txn_pump_request(struct txn *t)
 				return;
 			}
 		}
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			break;
+		(void)evbuffer_peek(in, -1, NULL, &v, 1);
 		rc = http_body_step(&t->req_body, v.iov_base, v.iov_len, &skip, &dlen);
 		if (skip > 0)
 			evbuffer_drain(in, skip);
+		if (rc == HTTP_BODY_AGAIN && evbuffer_get_length(in) == 0)
+			break;
 		switch (rc) {
 		case HTTP_BODY_AGAIN:
 			break;
@@ -530,8 +535,8 @@ txn_pump_response(struct txn *t)
 	struct evbuffer *in = t->uc->s.in;
 	struct evbuffer *out = c->s.out;
 
-	while (t->resp == TXN_RESP_BODY && evbuffer_get_length(in) > 0) {
-		struct evbuffer_iovec v;
+	while (t->resp == TXN_RESP_BODY) {
+		struct evbuffer_iovec v = { NULL, 0 };
 		size_t skip, dlen;
 		enum http_body_rc rc;
 
@@ -544,11 +549,12 @@ txn_pump_response(struct txn *t)
 				return;
 			}
 		}
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			break;
+		(void)evbuffer_peek(in, -1, NULL, &v, 1);
 		rc = http_body_step(&t->resp_body, v.iov_base, v.iov_len, &skip, &dlen);
 		if (skip > 0)
 			evbuffer_drain(in, skip);
+		if (rc == HTTP_BODY_AGAIN && evbuffer_get_length(in) == 0)
+			break;
 		switch (rc) {
 		case HTTP_BODY_AGAIN:
 			break;

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,12 +14,13 @@
 
 #include "cutover/client.h"
 #include "cutover/log.h"
+#include "cutover/route.h"
 #include "cutover/strbuf.h"
 #include "cutover/upstream_conn.h"
 #include "cutover/worker.h"
 
-static void worker_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg);
+static void worker_acceptcb(evutil_socket_t fd, short what, void *arg);
+static void worker_listen(struct worker *w, bool on);
 static void worker_cmdcb(evutil_socket_t fd, short what, void *arg);
 static void *worker_main(void *arg);
 static void worker_stop_listening(struct worker *w);
@@ -28,7 +28,7 @@ static void worker_drain(struct worker *w);
 static void worker_quit(struct worker *w);
 
 int
-worker_init(struct worker *w, struct server *srv, unsigned id,
+worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
     struct config *cfg, const int *listen_fds)
 {
 	struct event_config *ec;
@@ -36,7 +36,7 @@ worker_init(struct worker *w, struct server *srv, unsigned id,
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
-	w->server = srv;
+	w->shared = shared;
 	w->cfg = config_ref(cfg);
 	TAILQ_INIT(&w->clients);
 
@@ -61,16 +61,14 @@ worker_init(struct worker *w, struct server *srv, unsigned id,
 	w->nlisteners = cfg->nlisteners;
 	w->listeners = xcalloc(cfg->nlisteners, sizeof(*w->listeners));
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		w->listeners[i] = evconnlistener_new(w->base, worker_acceptcb, w,
-		    LEV_OPT_CLOSE_ON_FREE, -1, listen_fds[i]);
-		if (w->listeners[i] == NULL)
-			return -1;
+		struct worker_listener *l = &w->listeners[i];
+
+		l->fd = listen_fds[i];
+		l->conf = &cfg->listeners[i];
+		event_assign(&l->ev, w->base, l->fd, EV_READ | EV_PERSIST,
+		    worker_acceptcb, w);
 	}
-	w->listening = true;
-	w->max_clients = (size_t)((cfg->limits.max_connections + cfg->workers - 1) /
-	    cfg->workers);
-	if (w->max_clients == 0)
-		w->max_clients = 1;
+	worker_listen(w, true);
 
 	pool_init(&w->pool, cfg);
 	w->balance = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->balance));
@@ -128,58 +126,110 @@ worker_main(void *arg)
 
 	log_debug("worker_start", "worker=%u", w->id);
 	event_base_dispatch(w->base);
+	route_thread_cleanup();
 	log_debug("worker_exit", "worker=%u", w->id);
 	return NULL;
 }
 
 static void
-worker_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+worker_listen(struct worker *w, bool on)
+{
+	if (w->listening == on)
+		return;
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		if (w->listeners[i].fd == -1)
+			continue;
+		if (on)
+			event_add(&w->listeners[i].ev, NULL);
+		else
+			event_del(&w->listeners[i].ev);
+	}
+	w->listening = on;
+}
+
+/*
+ * Accept while the process is below limits.max_connections. At the limit
+ * the worker stops watching its sockets, so new connections wait in the
+ * kernel backlog; whichever worker closes a connection wakes it.
+ */
+static void
+worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct worker *w = arg;
+	struct worker_shared *sh = w->shared;
 	int one = 1;
 
-	(void)l;
-	(void)salen;
-	if (w->draining) {
-		close(fd);
-		return;
-	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	client_accept(w, fd, sa);
-	if (w->nclients >= w->max_clients && w->listening) {
-		/* Beyond the limit new connections wait in the kernel backlog. */
-		for (size_t i = 0; i < w->nlisteners; i++)
-			evconnlistener_disable(w->listeners[i]);
-		w->listening = false;
+	(void)what;
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof(ss);
+		size_t n = atomic_fetch_add(&sh->nconns, 1);
+		int fd;
+
+		if (n >= sh->max_conns) {
+			atomic_fetch_sub(&sh->nconns, 1);
+			atomic_store(&w->paused, true);
+			worker_listen(w, false);
+			/* A close may have raced the pause: look once more. */
+			if (atomic_load(&sh->nconns) < sh->max_conns &&
+			    atomic_exchange(&w->paused, false))
+				worker_listen(w, true);
+			return;
+		}
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			atomic_fetch_sub(&sh->nconns, 1);
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept", "worker=%u", w->id);
+			return;
+		}
+		if (w->draining) {
+			atomic_fetch_sub(&sh->nconns, 1);
+			close(fd);
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		client_accept(w, fd, (struct sockaddr *)&ss);
 	}
 }
 
 void
 worker_client_gone(struct worker *w)
 {
+	struct worker_shared *sh = w->shared;
+	size_t before = atomic_fetch_sub(&sh->nconns, 1);
+
 	w->nclients--;
 	if (w->draining) {
 		if (w->nclients == 0)
 			event_base_loopbreak(w->base);
 		return;
 	}
-	if (!w->listening && w->nclients < w->max_clients) {
-		for (size_t i = 0; i < w->nlisteners; i++)
-			evconnlistener_enable(w->listeners[i]);
-		w->listening = true;
+	if (before >= sh->max_conns) {
+		for (unsigned i = 0; i < sh->nworkers; i++) {
+			struct worker *o = &sh->workers[i];
+
+			if (!atomic_exchange(&o->paused, false))
+				continue;
+			if (o == w)
+				worker_listen(w, true);
+			else
+				worker_command(o, WORKER_CMD_RESUME);
+		}
 	}
 }
 
 static void
 worker_stop_listening(struct worker *w)
 {
+	worker_listen(w, false);
 	for (size_t i = 0; i < w->nlisteners; i++) {
-		if (w->listeners[i] != NULL)
-			evconnlistener_free(w->listeners[i]);
-		w->listeners[i] = NULL;
+		if (w->listeners[i].fd != -1)
+			close(w->listeners[i].fd);
+		w->listeners[i].fd = -1;
 	}
-	w->listening = false;
 }
 
 static void
@@ -226,6 +276,8 @@ worker_cmdcb(evutil_socket_t fd, short what, void *arg)
 				worker_drain(w);
 			else if (cmds[i] == WORKER_CMD_QUIT)
 				worker_quit(w);
+			else if (cmds[i] == WORKER_CMD_RESUME && !w->draining)
+				worker_listen(w, true);
 		}
 	}
 }

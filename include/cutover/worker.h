@@ -8,6 +8,7 @@
 
 #include <event2/event_struct.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
@@ -18,8 +19,24 @@
 #include "cutover/pool.h"
 
 struct client;
-struct evconnlistener;
-struct server;
+
+/*
+ * Connection accounting shared by all workers: limits.max_connections is
+ * one number for the process, not a per-thread share. Owner: the server.
+ */
+struct worker_shared {
+	atomic_size_t nconns;
+	size_t max_conns;
+	struct worker *workers;
+	unsigned nworkers;
+};
+
+/* One listening socket of one worker. */
+struct worker_listener {
+	int fd;
+	struct event ev;
+	const struct listener_conf *conf;
+};
 
 /*
  * Owner: the server (server.workers). Everything here is created by
@@ -29,20 +46,20 @@ struct server;
 struct worker {
 	unsigned id;
 	pthread_t thread;
-	struct server *server;
 	struct event_base *base;
 	struct config *cfg; /* the generation served (a reference) */
 
-	struct evconnlistener **listeners;
+	struct worker_shared *shared;
+	struct worker_listener *listeners;
 	size_t nlisteners;
-	bool listening;
+	bool listening;	    /* accept events armed */
+	atomic_bool paused; /* stopped at the connection limit */
 
 	int cmd_fd[2]; /* server -> worker commands, one byte each */
 	struct event cmd_ev;
 
 	TAILQ_HEAD(, client) clients;
 	size_t nclients;
-	size_t max_clients; /* this worker's share of limits.max_connections */
 	bool draining;
 
 	struct pool pool;
@@ -59,10 +76,11 @@ struct worker {
 	size_t rewrite_buf_len;
 };
 
-#define WORKER_CMD_DRAIN 'D'
-#define WORKER_CMD_QUIT	 'Q'
+#define WORKER_CMD_DRAIN  'D'
+#define WORKER_CMD_QUIT	  'Q'
+#define WORKER_CMD_RESUME 'R' /* below the connection limit again: accept */
 
-int worker_init(struct worker *w, struct server *srv, unsigned id,
+int worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
     struct config *cfg, const int *listen_fds) __attribute__((warn_unused_result));
 int worker_start(struct worker *w) __attribute__((warn_unused_result));
 void worker_command(struct worker *w, char cmd);

@@ -257,7 +257,7 @@ class Cutover:
 
     _n = 0
 
-    def __init__(self, config, args=(), wait=True, start_timeout=10.0, ports=None):
+    def __init__(self, config, args=(), wait=True, start_timeout=5.0, ports=None):
         b = _check_bin()
         Cutover._n += 1
         self.n = Cutover._n
@@ -359,9 +359,13 @@ class Cutover:
 
     def _post_mortem(self):
         problems = []
-        code = self.proc.poll()
+        try:
+            code = self.proc.wait(0.2)  # a crash may still be in progress
+        except subprocess.TimeoutExpired:
+            code = None
         if code is not None and not self._signalled and not self._stopped:
-            problems.append("cutover died during the test (exit code %s)" % code)
+            how = ("killed by %s" % signal.Signals(-code).name) if code < 0 else "exit code %d" % code
+            problems.append("cutover died during the test (%s)" % how)
         err = self.stderr
         for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
             if marker in err:
@@ -530,7 +534,7 @@ class Client:
         try:
             data = self.sock.recv(262144)
         except socket.timeout:
-            raise Timeout("timed out")
+            raise Timeout("timed out") from None
         except ConnectionResetError:
             self.eof = self.was_reset = True
             return False
@@ -573,7 +577,7 @@ class Client:
                 more = self._fill(deadline)
             except Timeout:
                 raise Timeout("timed out waiting for a response head (got %d bytes: %r)"
-                              % (len(self.buf), bytes(self.buf[:120])))
+                              % (len(self.buf), bytes(self.buf[:120]))) from None
             if not more:
                 raise ConnectionClosed("connection %s before a response head (got %d bytes: %r)"
                                        % ("reset" if self.was_reset else "closed",
@@ -647,7 +651,7 @@ class Client:
                 self._read_to_close(r, deadline)
         except Timeout:
             raise Timeout("timed out reading the body of %r (%s framing, got %d bytes so far)"
-                          % (r, r.framing, len(self.buf) + len(r.body)))
+                          % (r, r.framing, len(self.buf) + len(r.body))) from None
 
     def _read_to_close(self, r, deadline):
         while self._fill(deadline):
@@ -705,7 +709,7 @@ class Client:
                 if not self._fill(deadline):
                     break
             except Timeout:
-                raise Timeout("timed out: wanted %d bytes, got %d" % (n, len(self.buf)))
+                raise Timeout("timed out: wanted %d bytes, got %d" % (n, len(self.buf))) from None
         data = bytes(self.buf[:n])
         del self.buf[:n]
         return data

@@ -99,8 +99,9 @@ def child_run(path, func, param, tdir, result_file, timeout):
             if not isinstance(e, AssertionError) or not msg:
                 msg = "%s%s" % (type(e).__name__, ": " + msg if msg else "")
             verdict = {"status": "fail", "reason": msg[:300]}
-            print("--- traceback")
-            traceback.print_exc(file=sys.stdout)
+            if not isinstance(e, harness.HarnessError):
+                print("--- traceback")
+                traceback.print_exc(file=sys.stdout)
         signal.alarm(max(1, 3))
         try:
             problems = harness.end()
@@ -109,6 +110,8 @@ def child_run(path, func, param, tdir, result_file, timeout):
         if problems and verdict["status"] == "pass":
             failed = True
             verdict = {"status": "fail", "reason": "; ".join(problems)}
+        elif problems and verdict["status"] == "fail":
+            verdict["reason"] += " [also: %s]" % "; ".join(problems)
         if failed:
             print(harness.logs())
     finally:
@@ -290,8 +293,15 @@ def main(argv):
         tests = [t for t in tests if any(f in t["name"] for f in filters)]
     if not tests:
         print("no tests match %s" % " ".join(filters))
-    b = os.environ.get("CUTOVER_BIN", "")
-    print("running %d integration test(s), binary %s, -j%d" % (len(tests), b or "(CUTOVER_BIN unset)", jobs))
+        print("integration: 0 passed, 0 failed, 0 skipped")
+        return 1
+    sys.path.insert(0, HERE)
+    import harness
+    b = harness.bin_path()
+    print("running %d integration test(s), binary %s, -j%d" % (len(tests), b, jobs))
+    if not (os.path.isfile(b) and os.access(b, os.X_OK)):
+        print("warning: cutover binary not found or not executable: %s "
+              "(set CUTOVER_BIN); the tests that start it will fail" % b)
     sys.stdout.flush()
     return Runner(tests, jobs, timeout).run()
 

@@ -20,8 +20,10 @@ def refused(port):
 
 @params({"SIGTERM": signal.SIGTERM, "SIGINT": signal.SIGINT})
 def test_signal_drains_in_flight_request_and_exits_0(sig):
+    # The client keeps its connection open after the response, as browsers
+    # do: once nothing is in flight the drain is over, long before the timeout.
     up = Upstream(delay(1.0, echo()))
-    cut = Cutover(simple_config(up, shutdown_timeout="5s"))
+    cut = Cutover(simple_config(up, shutdown_timeout="10s"))
     c = cut.client()
     c.request("GET", "/in-flight")
     up.wait_requests(1, timeout=3)
@@ -30,9 +32,12 @@ def test_signal_drains_in_flight_request_and_exits_0(sig):
     wait_until(lambda: refused(cut.port), 1.5, "new connections to be refused after the signal")
     r = c.read_response(timeout=5)
     assert echoed(r)["target"] == "/in-flight", r
-    code = cut.wait(5)
+    try:
+        code = cut.wait(4)
+    except AssertionError:
+        raise AssertionError("still running 4s after %s with nothing in flight "
+                             "(shutdown_timeout 10s; idle keep-alive connections keep it alive?)" % sig.name)
     assert code == 0, "exit code %s after %s, want 0" % (code, sig.name)
-    assert time.time() - t < 5, "took %.1fs to exit" % (time.time() - t)
 
 
 def test_shutdown_timeout_bounds_the_drain():

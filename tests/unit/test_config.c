@@ -1,1 +1,1407 @@
-int main(void) { return 77; }
+/*
+ * test_config: config_load_string() on YAML snippets. A full valid file
+ * with every key, the defaults, upstream_defaults inheritance; then every
+ * error with its exact "FILE:LINE:COL: message", and every warning.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cutover/conf_check.h"
+#include "cutover/config.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct config *load(const char *yaml, struct config_diag *d);
+static void dump_diag(const struct config_diag *d);
+static bool has_line(char **lines, size_t n, const char *want, bool prefix);
+static char *tmpdir_make(void);
+static void tmpdir_remove(char *dir);
+static void write_file(const char *dir, const char *name, const char *text);
+
+static void test_full(void **state);
+static void test_defaults(void **state);
+static void test_inheritance(void **state);
+static void test_listeners(void **state);
+static void test_errors(void **state);
+static void test_error_collect(void **state);
+static void test_warnings(void **state);
+static void test_no_warnings(void **state);
+static void test_in_file(void **state);
+static void test_load_file(void **state);
+static void test_no_dns(void **state);
+static void test_refs(void **state);
+static void test_distance(void **state);
+
+static struct config *
+load(const char *yaml, struct config_diag *d)
+{
+	config_diag_init(d);
+	return config_load_string("t.yaml", yaml, strlen(yaml), d);
+}
+
+static void
+dump_diag(const struct config_diag *d)
+{
+	for (size_t i = 0; i < d->nerrors; i++)
+		print_message("  error: %s\n", d->errors[i]);
+	for (size_t i = 0; i < d->nwarnings; i++)
+		print_message("  warning: %s\n", d->warnings[i]);
+}
+
+static bool
+has_line(char **lines, size_t n, const char *want, bool prefix)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (prefix ? strncmp(lines[i], want, strlen(want)) == 0 :
+			     strcmp(lines[i], want) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the full file */
+
+static const char full_yaml[] =
+    "listeners:\n"
+    "  - address: \"127.0.0.1:8080\"\n"
+    "  - address: \"[::1]:8443\"\n"
+    "workers: 3\n"
+    "shutdown_timeout: 45s\n"
+    "limits:\n"
+    "  max_connections: 500\n"
+    "  max_header_bytes: 16KiB\n"
+    "  max_target_bytes: 4KiB\n"
+    "  max_headers: 64\n"
+    "  max_body_bytes: 1MiB\n"
+    "client_timeouts:\n"
+    "  header: 5s\n"
+    "  body: 15s\n"
+    "  send: 20s\n"
+    "  idle: 90s\n"
+    "upstream_defaults:\n"
+    "  connect_timeout: 1s\n"
+    "  response_timeout: 4s\n"
+    "  read_timeout: 30s\n"
+    "  request_timeout: 0\n"
+    "  idle_timeout: 45s\n"
+    "upstreams:\n"
+    "  legacy:\n"
+    "    servers:\n"
+    "      - { address: \"127.0.0.1:9001\", weight: 3 }\n"
+    "      - \"127.0.0.2:9001\"\n"
+    "  billing:\n"
+    "    servers: [ { address: \"[::1]:9002\" } ]\n"
+    "    connect_timeout: 250ms\n"
+    "    response_timeout: 5s\n"
+    "    read_timeout: 6s\n"
+    "    request_timeout: 7s\n"
+    "    idle_timeout: 8s\n"
+    "routes:\n"
+    "  - name: billing\n"
+    "    active: true\n"
+    "    match:\n"
+    "      path_prefix: /api/billing/\n"
+    "      methods: [GET, POST]\n"
+    "      host: Shop.Example.COM\n"
+    "      headers:\n"
+    "        X-Beta: \"1\"\n"
+    "        X-Tenant: { in: [acme, globex] }\n"
+    "        X-Debug: { present: true }\n"
+    "        X-Old: { present: false }\n"
+    "      cookies: { beta: \"yes\" }\n"
+    "      query: { preview: 1 }\n"
+    "    upstream: billing\n"
+    "    rewrite: { strip_prefix: /api }\n"
+    "  - name: orders\n"
+    "    match: { path: /orders/, host: \"*.example.com\" }\n"
+    "    upstream: legacy\n"
+    "    rewrite: { replace_prefix: { from: /orders/, to: /v2/ } }\n"
+    "  - name: ids\n"
+    "    active: false\n"
+    "    match: { path_regex: \"/id/[0-9]+\" }\n"
+    "    upstream: billing\n"
+    "  - name: retired\n"
+    "    match: { path_prefix: /reports/old }\n"
+    "    respond: { status: 410, body: \"Gone\\n\", content_type: "
+    "text/html }\n"
+    "  - name: everything-else\n"
+    "    match: { path_prefix: / }\n"
+    "    upstream: legacy\n";
+
+static void
+test_full(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+	const struct route_conf *r;
+	const struct upstream_conf *u;
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+
+	(void)state;
+	c = load(full_yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(d.nwarnings, 0);
+	assert_string_equal(c->path, "t.yaml");
+	assert_int_equal(atomic_load(&c->refs), 1);
+
+	assert_int_equal(c->nlisteners, 2);
+	assert_string_equal(c->listeners[0].address, "127.0.0.1:8080");
+	sin = (const struct sockaddr_in *)&c->listeners[0].addr;
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 8080);
+	assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(c->listeners[0].addrlen, sizeof(*sin));
+	assert_false(c->listeners[0].any_address);
+	assert_int_equal(c->listeners[0].mark.line, 2);
+	assert_int_equal(c->listeners[0].mark.col, 5);
+	sin6 = (const struct sockaddr_in6 *)&c->listeners[1].addr;
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), 8443);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+
+	assert_int_equal(c->workers, 3);
+	assert_int_equal(c->shutdown_timeout_ms, 45000);
+	assert_int_equal(c->limits.max_connections, 500);
+	assert_int_equal(c->limits.max_header_bytes, 16384);
+	assert_int_equal(c->limits.max_target_bytes, 4096);
+	assert_int_equal(c->limits.max_headers, 64);
+	assert_int_equal(c->limits.max_body_bytes, 1048576);
+	assert_int_equal(c->client_timeouts.header_ms, 5000);
+	assert_int_equal(c->client_timeouts.body_ms, 15000);
+	assert_int_equal(c->client_timeouts.send_ms, 20000);
+	assert_int_equal(c->client_timeouts.idle_ms, 90000);
+
+	assert_int_equal(c->nupstreams, 2);
+	u = config_upstream(c, "legacy");
+	assert_ptr_equal(u, &c->upstreams[0]);
+	assert_int_equal(u->index, 0);
+	assert_int_equal(u->mark.line, 24);
+	assert_int_equal(u->mark.col, 3);
+	assert_int_equal(u->nservers, 2);
+	assert_string_equal(u->servers[0].address, "127.0.0.1:9001");
+	assert_string_equal(u->servers[0].host, "127.0.0.1");
+	assert_int_equal(u->servers[0].port, 9001);
+	assert_int_equal(u->servers[0].weight, 3);
+	assert_string_equal(u->servers[1].address, "127.0.0.2:9001");
+	assert_int_equal(u->servers[1].weight, 1);
+	sin = (const struct sockaddr_in *)&u->servers[1].addr;
+	assert_int_equal(ntohl(sin->sin_addr.s_addr), 0x7f000002);
+	assert_int_equal(ntohs(sin->sin_port), 9001);
+	assert_int_equal(u->connect_timeout_ms, 1000);
+	assert_int_equal(u->response_timeout_ms, 4000);
+	assert_int_equal(u->read_timeout_ms, 30000);
+	assert_int_equal(u->request_timeout_ms, 0);
+	assert_int_equal(u->idle_timeout_ms, 45000);
+	u = config_upstream(c, "billing");
+	assert_ptr_equal(u, &c->upstreams[1]);
+	assert_int_equal(u->index, 1);
+	assert_string_equal(u->servers[0].host, "::1");
+	assert_int_equal(u->servers[0].port, 9002);
+	assert_int_equal(u->servers[0].addr.ss_family, AF_INET6);
+	assert_int_equal(u->connect_timeout_ms, 250);
+	assert_int_equal(u->response_timeout_ms, 5000);
+	assert_int_equal(u->read_timeout_ms, 6000);
+	assert_int_equal(u->request_timeout_ms, 7000);
+	assert_int_equal(u->idle_timeout_ms, 8000);
+	assert_null(config_upstream(c, "nope"));
+
+	assert_int_equal(c->nroutes, 5);
+	r = &c->routes[0];
+	assert_string_equal(r->name, "billing");
+	assert_int_equal(r->index, 0);
+	assert_int_equal(r->mark.line, 36);
+	assert_int_equal(r->mark.col, 5);
+	assert_true(r->active);
+	assert_int_equal(r->match.path_kind, PATH_MATCH_PREFIX);
+	assert_string_equal(r->match.path, "/api/billing");
+	assert_null(r->match.regex);
+	assert_int_equal(r->match.nmethods, 2);
+	assert_string_equal(r->match.methods[0], "GET");
+	assert_string_equal(r->match.methods[1], "POST");
+	assert_string_equal(r->match.host, "shop.example.com");
+	assert_false(r->match.host_wildcard);
+	assert_int_equal(r->match.nheaders, 4);
+	assert_string_equal(r->match.headers[0].name, "X-Beta");
+	assert_int_equal(r->match.headers[0].kind, MATCH_EXACT);
+	assert_int_equal(r->match.headers[0].nvalues, 1);
+	assert_string_equal(r->match.headers[0].values[0], "1");
+	assert_int_equal(r->match.headers[0].mark.line, 43);
+	assert_string_equal(r->match.headers[1].name, "X-Tenant");
+	assert_int_equal(r->match.headers[1].kind, MATCH_IN);
+	assert_int_equal(r->match.headers[1].nvalues, 2);
+	assert_string_equal(r->match.headers[1].values[0], "acme");
+	assert_string_equal(r->match.headers[1].values[1], "globex");
+	assert_int_equal(r->match.headers[2].kind, MATCH_PRESENT);
+	assert_true(r->match.headers[2].present);
+	assert_int_equal(r->match.headers[3].kind, MATCH_PRESENT);
+	assert_false(r->match.headers[3].present);
+	assert_int_equal(r->match.ncookies, 1);
+	assert_string_equal(r->match.cookies[0].name, "beta");
+	assert_string_equal(r->match.cookies[0].values[0], "yes");
+	assert_int_equal(r->match.nquery, 1);
+	assert_string_equal(r->match.query[0].name, "preview");
+	assert_string_equal(r->match.query[0].values[0], "1");
+	assert_string_equal(r->upstream_name, "billing");
+	assert_ptr_equal(r->upstream, config_upstream(c, "billing"));
+	assert_int_equal(r->upstream_mark.line, 49);
+	assert_int_equal(r->upstream_mark.col, 15);
+	assert_int_equal(r->rewrite.kind, REWRITE_STRIP_PREFIX);
+	assert_string_equal(r->rewrite.from, "/api");
+	assert_string_equal(r->rewrite.to, "/");
+	assert_false(r->has_respond);
+
+	r = &c->routes[1];
+	assert_string_equal(r->name, "orders");
+	assert_int_equal(r->match.path_kind, PATH_MATCH_EXACT);
+	assert_string_equal(r->match.path, "/orders/"); /* exact: kept */
+	assert_string_equal(r->match.host, ".example.com");
+	assert_true(r->match.host_wildcard);
+	assert_int_equal(r->match.nmethods, 0);
+	assert_null(r->match.methods);
+	assert_ptr_equal(r->upstream, &c->upstreams[0]);
+	assert_int_equal(r->rewrite.kind, REWRITE_REPLACE_PREFIX);
+	assert_string_equal(r->rewrite.from, "/orders");
+	assert_string_equal(r->rewrite.to, "/v2");
+
+	r = &c->routes[2];
+	assert_false(r->active);
+	assert_int_equal(r->match.path_kind, PATH_MATCH_REGEX);
+	assert_string_equal(r->match.path, "/id/[0-9]+");
+	assert_non_null(r->match.regex);
+	assert_non_null(r->match.regex_mctx);
+	assert_int_equal(r->rewrite.kind, REWRITE_NONE);
+
+	r = &c->routes[3];
+	assert_true(r->has_respond);
+	assert_null(r->upstream_name);
+	assert_null(r->upstream);
+	assert_int_equal(r->respond.status, 410);
+	assert_string_equal(r->respond.body, "Gone\n");
+	assert_int_equal(r->respond.body_len, 5);
+	assert_string_equal(r->respond.content_type, "text/html");
+	assert_int_equal(r->upstream_mark.line, 0);
+
+	r = &c->routes[4];
+	assert_int_equal(r->match.path_kind, PATH_MATCH_PREFIX);
+	assert_string_equal(r->match.path, "/");
+
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void
+test_defaults(void **state)
+{
+	static const char yaml[] =
+	    "listeners: [ { address: \"127.0.0.1:8080\" } ]\n"
+	    "upstreams: { legacy: { servers: [ \"127.0.0.1:9001\" ] } }\n"
+	    "routes:\n"
+	    "  - { name: all, upstream: legacy }\n"
+	    "  - name: gone\n"
+	    "    match:\n"
+	    "    respond: { status: 404 }\n";
+	struct config_diag d;
+	struct config *c;
+	const struct upstream_conf *u;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(c->workers, ncpu < 1 ? 1 : ncpu > 256 ? 256 : ncpu);
+	assert_int_equal(c->shutdown_timeout_ms, 30000);
+	assert_int_equal(c->limits.max_connections, 10000);
+	assert_int_equal(c->limits.max_header_bytes, 32768);
+	assert_int_equal(c->limits.max_target_bytes, 8192);
+	assert_int_equal(c->limits.max_headers, 100);
+	assert_int_equal(c->limits.max_body_bytes, 0);
+	assert_int_equal(c->client_timeouts.header_ms, 10000);
+	assert_int_equal(c->client_timeouts.body_ms, 30000);
+	assert_int_equal(c->client_timeouts.send_ms, 60000);
+	assert_int_equal(c->client_timeouts.idle_ms, 60000);
+	u = &c->upstreams[0];
+	assert_int_equal(u->connect_timeout_ms, 2000);
+	assert_int_equal(u->response_timeout_ms, 10000);
+	assert_int_equal(u->read_timeout_ms, 60000);
+	assert_int_equal(u->request_timeout_ms, 30000);
+	assert_int_equal(u->idle_timeout_ms, 60000);
+	assert_int_equal(u->servers[0].weight, 1);
+	/* No match key, and an empty one: match everything. */
+	for (size_t i = 0; i < 2; i++) {
+		const struct route_match *m = &c->routes[i].match;
+
+		assert_true(c->routes[i].active);
+		assert_int_equal(m->path_kind, PATH_MATCH_ANY);
+		assert_null(m->path);
+		assert_null(m->host);
+		assert_int_equal(m->nmethods + m->nheaders + m->ncookies +
+			m->nquery,
+		    0);
+	}
+	assert_int_equal(c->routes[1].respond.status, 404);
+	assert_null(c->routes[1].respond.body);
+	assert_int_equal(c->routes[1].respond.body_len, 0);
+	assert_string_equal(c->routes[1].respond.content_type, "text/plain");
+	assert_int_equal(d.nwarnings, 1); /* "gone" is behind "all" */
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void
+test_inheritance(void **state)
+{
+	static const char yaml[] =
+	    "listeners: [ { address: \"127.0.0.1:8080\" } ]\n"
+	    "upstream_defaults: { connect_timeout: 3s, request_timeout: 0 }\n"
+	    "upstreams:\n"
+	    "  a: { servers: [ \"127.0.0.1:1\" ] }\n"
+	    "  b: { servers: [ \"127.0.0.1:2\" ], connect_timeout: 100ms,\n"
+	    "       idle_timeout: 5m }\n"
+	    "routes:\n"
+	    "  - { name: x, match: { path_prefix: /x }, upstream: b }\n"
+	    "  - { name: all, upstream: a }\n";
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(c->upstreams[0].connect_timeout_ms, 3000);
+	assert_int_equal(c->upstreams[0].request_timeout_ms, 0);
+	assert_int_equal(c->upstreams[0].response_timeout_ms, 10000);
+	assert_int_equal(c->upstreams[0].idle_timeout_ms, 60000);
+	assert_int_equal(c->upstreams[1].connect_timeout_ms, 100);
+	assert_int_equal(c->upstreams[1].request_timeout_ms, 0);
+	assert_int_equal(c->upstreams[1].idle_timeout_ms, 300000);
+	assert_int_equal(c->upstreams[1].read_timeout_ms, 60000);
+	assert_int_equal(d.nwarnings, 0);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void
+test_listeners(void **state)
+{
+	static const char yaml[] =
+	    "listeners:\n"
+	    "  - address: \"*:8080\"\n"
+	    "  - address: \":8081\"\n"
+	    "  - address: \"localhost:8082\"\n"
+	    "routes: [ { name: r, respond: { status: 204 } } ]\n";
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(c->nlisteners, 3);
+	for (size_t i = 0; i < 2; i++) {
+		const struct listener_conf *l = &c->listeners[i];
+
+		assert_true(l->any_address);
+		if (l->addr.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = (const void *)&l->addr;
+
+			assert_true(IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr));
+			assert_int_equal(ntohs(s6->sin6_port), 8080 + i);
+		} else {
+			const struct sockaddr_in *s4 = (const void *)&l->addr;
+
+			assert_int_equal(l->addr.ss_family, AF_INET);
+			assert_int_equal(s4->sin_addr.s_addr, INADDR_ANY);
+			assert_int_equal(ntohs(s4->sin_port), 8080 + i);
+		}
+	}
+	assert_false(c->listeners[2].any_address);
+	assert_string_equal(c->listeners[2].address, "localhost:8082");
+	/* A respond-only file has no catch-all to an upstream. */
+	assert_int_equal(d.nwarnings, 1);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/* ---- errors: each case is a whole file and one exact message */
+
+#define OK_HEAD "listeners: [ { address: \"127.0.0.1:8080\" } ]\n"
+#define OK_UPS                                                               \
+	"upstreams:\n"                                                       \
+	"  legacy: { servers: [ \"127.0.0.1:9001\" ] }\n"                    \
+	"  billing: { servers: [ \"127.0.0.1:9002\" ] }\n"
+
+struct error_case {
+	const char *what;
+	const char *yaml;
+	const char *error;
+	size_t nerrors; /* exact count, or 0 for "at least one" */
+	bool prefix;	/* `error` is a prefix (resolver messages vary) */
+};
+
+static const struct error_case errors[] = {
+	{ "unknown key, did you mean", OK_HEAD "workrs: 2\n",
+	    "t.yaml:2:1: unknown key \"workrs\" (did you mean \"workers\"?)",
+	    1, false },
+	{ "unknown key, no suggestion", OK_HEAD "colour: blue\n",
+	    "t.yaml:2:1: unknown key \"colour\"", 1, false },
+	{ "unknown nested key", OK_HEAD "limits: { max_header: 1KiB }\n",
+	    "t.yaml:2:11: unknown key \"max_header\" (did you mean "
+	    "\"max_headers\"?)",
+	    1, false },
+	{ "unknown upstream key", OK_HEAD
+	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], conect_timeout: 1s } }\n",
+	    "t.yaml:2:47: unknown key \"conect_timeout\" (did you mean "
+	    "\"connect_timeout\"?)",
+	    1, false },
+	{ "not supported: top", OK_HEAD "admin: { address: \"127.0.0.1:9901\" }\n",
+	    "t.yaml:2:1: key \"admin\" is not supported in this version", 1,
+	    false },
+	{ "not supported: watch", OK_HEAD "watch: true\n",
+	    "t.yaml:2:1: key \"watch\" is not supported in this version", 1,
+	    false },
+	{ "not supported: correlation", OK_HEAD "correlation: {}\n",
+	    "t.yaml:2:1: key \"correlation\" is not supported in this version",
+	    1, false },
+	{ "not supported: access_log", OK_HEAD "access_log: {}\n",
+	    "t.yaml:2:1: key \"access_log\" is not supported in this version",
+	    1, false },
+	{ "not supported: listener tls",
+	    "listeners: [ { address: \"127.0.0.1:8443\", tls: {} } ]\n",
+	    "t.yaml:1:43: key \"tls\" is not supported in this version", 1,
+	    false },
+	{ "not supported: breaker in defaults", OK_HEAD
+	    "upstream_defaults: { breaker: {} }\n",
+	    "t.yaml:2:22: key \"breaker\" is not supported in this version", 1,
+	    false },
+	{ "not supported: retry", OK_HEAD "upstream_defaults: { retry: {} }\n",
+	    "t.yaml:2:22: key \"retry\" is not supported in this version", 1,
+	    false },
+	{ "not supported: max_pending in upstream", OK_HEAD
+	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], max_pending: 1 } }\n",
+	    "t.yaml:2:47: key \"max_pending\" is not supported in this version",
+	    1, false },
+	{ "not supported: max_connections in upstream defaults", OK_HEAD
+	    "upstream_defaults: { max_connections: 1 }\n",
+	    "t.yaml:2:22: key \"max_connections\" is not supported in this "
+	    "version",
+	    1, false },
+	{ "not supported: pending_timeout", OK_HEAD
+	    "upstream_defaults: { pending_timeout: 1s }\n",
+	    "t.yaml:2:22: key \"pending_timeout\" is not supported in this "
+	    "version",
+	    1, false },
+	{ "not supported: health_check", OK_HEAD
+	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], health_check: {} } }\n",
+	    "t.yaml:2:47: key \"health_check\" is not supported in this version",
+	    1, false },
+	{ "not supported: upstream tls", OK_HEAD
+	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], tls: {} } }\n",
+	    "t.yaml:2:47: key \"tls\" is not supported in this version", 1,
+	    false },
+	{ "not supported: fallback", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, fallback: legacy } ]\n",
+	    "t.yaml:5:40: key \"fallback\" is not supported in this version", 1,
+	    false },
+	{ "not supported: split", OK_HEAD
+	    "routes: [ { name: a, split: [] } ]\n",
+	    "t.yaml:2:22: key \"split\" is not supported in this version", 0,
+	    false },
+	{ "not supported: sticky", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, sticky: {} } ]\n",
+	    "t.yaml:5:40: key \"sticky\" is not supported in this version", 1,
+	    false },
+	{ "not supported: override", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, override: {} } ]\n",
+	    "t.yaml:5:40: key \"override\" is not supported in this version", 1,
+	    false },
+	{ "not supported: shadow", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, shadow: {} } ]\n",
+	    "t.yaml:5:40: key \"shadow\" is not supported in this version", 1,
+	    false },
+
+	/* types */
+	{ "limits not a mapping", OK_HEAD "limits: [ 1 ]\n",
+	    "t.yaml:2:9: expected a mapping", 1, false },
+	{ "top level not a mapping", "- a\n", "t.yaml:1:1: expected a mapping",
+	    1, false },
+	{ "listeners not a list", "listeners: { address: \"127.0.0.1:1\" }\n",
+	    "t.yaml:1:12: expected a list", 1, false },
+	{ "routes not a list", OK_HEAD "routes: { a: 1 }\n",
+	    "t.yaml:2:9: expected a list", 1, false },
+	{ "route not a mapping", OK_HEAD "routes: [ a ]\n",
+	    "t.yaml:2:11: expected a mapping", 1, false },
+	{ "bad duration: no unit", OK_HEAD "shutdown_timeout: 5\n",
+	    "t.yaml:2:19: expected a duration such as \"5s\", got \"5\" (no "
+	    "unit: use ms, s, m or h)",
+	    1, false },
+	{ "bad duration: unit", OK_HEAD "client_timeouts: { idle: 5sec }\n",
+	    "t.yaml:2:26: expected a duration such as \"5s\", got \"5sec\" "
+	    "(unknown unit: use ms, s, m or h)",
+	    1, false },
+	{ "bad duration: overflow", OK_HEAD
+	    "shutdown_timeout: 99999999999999999999h\n",
+	    "t.yaml:2:19: expected a duration such as \"5s\", got "
+	    "\"99999999999999999999h\" (too large)",
+	    1, false },
+	{ "bad duration: zero", OK_HEAD
+	    "upstream_defaults: { connect_timeout: 0 }\n",
+	    "t.yaml:2:39: expected a duration such as \"5s\", got \"0\" (must be "
+	    "more than 0)",
+	    1, false },
+	{ "duration not a scalar", OK_HEAD "shutdown_timeout: [5s]\n",
+	    "t.yaml:2:19: expected a duration such as \"5s\"", 1, false },
+	{ "bad size", OK_HEAD "limits: { max_body_bytes: 1MB }\n",
+	    "t.yaml:2:27: expected a size such as \"64KiB\", got \"1MB\" (unknown "
+	    "unit: use KiB, MiB or GiB)",
+	    1, false },
+	{ "size above max", OK_HEAD "limits: { max_header_bytes: 2MiB }\n",
+	    "t.yaml:2:29: expected a size such as \"64KiB\", got \"2MiB\" (at "
+	    "most 1MiB)",
+	    1, false },
+	{ "target above header", OK_HEAD
+	    "limits: { max_header_bytes: 4KiB, max_target_bytes: 8KiB }\n",
+	    "t.yaml:2:53: max_target_bytes (8192) is larger than "
+	    "max_header_bytes (4096)",
+	    1, false },
+	{ "bad integer", OK_HEAD "limits: { max_headers: 1.5 }\n",
+	    "t.yaml:2:24: expected a whole number from 1 to 1000, got \"1.5\"",
+	    1, false },
+	{ "integer too large", OK_HEAD "limits: { max_headers: 1001 }\n",
+	    "t.yaml:2:24: expected a whole number from 1 to 1000, got \"1001\"",
+	    1, false },
+	{ "integer not a scalar", OK_HEAD "limits: { max_connections: {} }\n",
+	    "t.yaml:2:28: expected a whole number from 1 to 1000000", 1, false },
+	{ "workers 0", OK_HEAD "workers: 0\n",
+	    "t.yaml:2:10: expected \"auto\" or a number from 1 to 256, got \"0\"",
+	    1, false },
+	{ "workers 257", OK_HEAD "workers: 257\n",
+	    "t.yaml:2:10: expected \"auto\" or a number from 1 to 256, got "
+	    "\"257\"",
+	    1, false },
+	{ "workers word", OK_HEAD "workers: many\n",
+	    "t.yaml:2:10: expected \"auto\" or a number from 1 to 256, got "
+	    "\"many\"",
+	    1, false },
+	{ "bool yes", OK_HEAD OK_UPS
+	    "routes: [ { name: a, active: yes, upstream: legacy } ]\n",
+	    "t.yaml:5:30: expected true or false, got \"yes\"", 1, false },
+	{ "bool not scalar", OK_HEAD OK_UPS
+	    "routes: [ { name: a, active: [], upstream: legacy } ]\n",
+	    "t.yaml:5:30: expected true or false", 1, false },
+	{ "weight 0", OK_HEAD
+	    "upstreams: { a: { servers: [ { address: \"127.0.0.1:1\", weight: 0 } ] } }\n",
+	    "t.yaml:2:64: expected a whole number from 1 to 1000, got \"0\"", 1,
+	    false },
+	{ "weight 1001", OK_HEAD
+	    "upstreams: { a: { servers: [ { address: \"127.0.0.1:1\", weight: 1001 } ] } }\n",
+	    "t.yaml:2:64: expected a whole number from 1 to 1000, got \"1001\"",
+	    1, false },
+
+	/* listeners */
+	{ "no listeners key", "workers: 1\n",
+	    "t.yaml:1:1: missing required key \"listeners\"", 1, false },
+	{ "empty file", "", "t.yaml:1:1: missing required key \"listeners\"", 1,
+	    false },
+	{ "empty listeners", "listeners: []\n",
+	    "t.yaml:1:12: at least one listener is required", 1, false },
+	{ "listener without address", "listeners: [ {} ]\n",
+	    "t.yaml:1:14: missing required key \"address\"", 1, false },
+	{ "listener address typo", "listeners: [ { adress: \"127.0.0.1:1\" } ]\n",
+	    "t.yaml:1:16: unknown key \"adress\" (did you mean \"address\"?)", 1,
+	    false },
+	{ "listener no port", "listeners: [ { address: \"127.0.0.1\" } ]\n",
+	    "t.yaml:1:25: invalid listener address \"127.0.0.1\": expected "
+	    "\"HOST:PORT\"",
+	    1, false },
+	{ "listener bad port", "listeners: [ { address: \"127.0.0.1:99999\" } ]\n",
+	    "t.yaml:1:25: invalid listener address \"127.0.0.1:99999\": the port "
+	    "must be a number from 1 to 65535",
+	    1, false },
+	{ "listener port 0", "listeners: [ { address: \"127.0.0.1:0\" } ]\n",
+	    "t.yaml:1:25: invalid listener address \"127.0.0.1:0\": the port "
+	    "must be a number from 1 to 65535",
+	    1, false },
+	{ "listener bare v6", "listeners: [ { address: \"::1:80\" } ]\n",
+	    "t.yaml:1:25: invalid listener address \"::1:80\": put IPv6 "
+	    "addresses in brackets, as in \"[::1]:8080\"",
+	    1, false },
+	{ "listener bad bracket", "listeners: [ { address: \"[::1\" } ]\n",
+	    "t.yaml:1:25: invalid listener address \"[::1\": expected "
+	    "\"[ADDRESS]:PORT\"",
+	    1, false },
+	{ "listener bad v6", "listeners: [ { address: \"[::zz]:80\" } ]\n",
+	    "t.yaml:1:25: cannot resolve listener address \"[::zz]:80\": ", 1,
+	    true },
+	{ "listener twice",
+	    "listeners:\n  - address: \"127.0.0.1:80\"\n"
+	    "  - address: \"127.0.0.1:80\"\n",
+	    "t.yaml:3:5: listener \"127.0.0.1:80\" is the same address as the "
+	    "one at 2:5",
+	    1, false },
+
+	/* upstreams and servers */
+	{ "upstream without servers", OK_HEAD "upstreams: { a: {} }\n",
+	    "t.yaml:2:17: missing required key \"servers\"", 1, false },
+	{ "upstream with no server", OK_HEAD "upstreams: { a: { servers: [] } }\n",
+	    "t.yaml:2:28: upstream \"a\" needs at least one server", 1, false },
+	{ "upstream bad name", OK_HEAD
+	    "upstreams: { \"a b\": { servers: [ \"127.0.0.1:1\" ] } }\n",
+	    "t.yaml:2:14: an upstream name may contain only letters, digits, "
+	    "'.', '_' and '-'",
+	    1, false },
+	{ "server not a string or mapping", OK_HEAD
+	    "upstreams: { a: { servers: [ [1] ] } }\n",
+	    "t.yaml:2:30: expected a server: \"HOST:PORT\" or { address: "
+	    "\"HOST:PORT\", weight: N }",
+	    1, false },
+	{ "server wildcard", OK_HEAD "upstreams: { a: { servers: [ \"*:80\" ] } }\n",
+	    "t.yaml:2:30: invalid server address \"*:80\": expected \"HOST:PORT\"",
+	    1, false },
+	{ "server no port", OK_HEAD
+	    "upstreams: { a: { servers: [ { address: \"10.0.0.1\" } ] } }\n",
+	    "t.yaml:2:41: invalid server address \"10.0.0.1\": expected "
+	    "\"HOST:PORT\"",
+	    1, false },
+	{ "server unresolvable", OK_HEAD
+	    "upstreams: { a: { servers: [ \"no-such-host.invalid:80\" ] } }\n",
+	    "t.yaml:2:30: cannot resolve server address "
+	    "\"no-such-host.invalid:80\": ",
+	    1, true },
+
+	/* routes */
+	{ "route without name", OK_HEAD OK_UPS "routes: [ { upstream: legacy } ]\n",
+	    "t.yaml:5:11: missing required key \"name\"", 1, false },
+	{ "route name typo", OK_HEAD OK_UPS
+	    "routes: [ { nmae: a, upstream: legacy } ]\n",
+	    "t.yaml:5:13: unknown key \"nmae\" (did you mean \"name\"?)", 1,
+	    false },
+	{ "route bad name", OK_HEAD OK_UPS
+	    "routes: [ { name: \"a/b\", upstream: legacy } ]\n",
+	    "t.yaml:5:19: a route name may contain only letters, digits, '.', "
+	    "'_' and '-'",
+	    1, false },
+	{ "duplicate route names", OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - { name: a, match: { path: /a }, upstream: legacy }\n"
+	    "  - { name: a, match: { path: /b }, upstream: billing }\n",
+	    "t.yaml:7:13: duplicate route name \"a\" (first at 6:5)", 1, false },
+	{ "unknown upstream, did you mean", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: biling } ]\n",
+	    "t.yaml:5:32: unknown upstream \"biling\" (did you mean "
+	    "\"billing\"?)",
+	    1, false },
+	{ "unknown upstream", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: payments } ]\n",
+	    "t.yaml:5:32: unknown upstream \"payments\"", 1, false },
+	{ "upstream and respond", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, respond: { status: 200 } } "
+	    "]\n",
+	    "t.yaml:5:49: a route cannot have both \"upstream\" and "
+	    "\"respond\"",
+	    1, false },
+	{ "neither upstream nor respond", OK_HEAD "routes: [ { name: a } ]\n",
+	    "t.yaml:2:11: a route needs \"upstream\" or \"respond\"", 1, false },
+	{ "rewrite on respond", OK_HEAD
+	    "routes: [ { name: a, respond: { status: 200 }, rewrite: { "
+	    "strip_prefix: / } } ]\n",
+	    "t.yaml:2:57: \"rewrite\" needs a route with an \"upstream\"", 1,
+	    false },
+	{ "respond without status", OK_HEAD
+	    "routes: [ { name: a, respond: { body: x } } ]\n",
+	    "t.yaml:2:31: missing required key \"status\"", 1, false },
+	{ "respond status 99", OK_HEAD
+	    "routes: [ { name: a, respond: { status: 99 } } ]\n",
+	    "t.yaml:2:41: expected a whole number from 100 to 599, got \"99\"", 1,
+	    false },
+	{ "respond status 600", OK_HEAD
+	    "routes: [ { name: a, respond: { status: 600 } } ]\n",
+	    "t.yaml:2:41: expected a whole number from 100 to 599, got \"600\"",
+	    1, false },
+	{ "respond bad content type", OK_HEAD
+	    "routes: [ { name: a, respond: { status: 200, content_type: "
+	    "\"a\\nb\" } } ]\n",
+	    "t.yaml:2:60: expected a header value (visible ASCII)", 1, false },
+
+	/* match */
+	{ "match not a mapping", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: /a, upstream: legacy } ]\n",
+	    "t.yaml:5:29: expected a mapping", 1, false },
+	{ "two path kinds", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path: /b, path_prefix: /a }, "
+	    "upstream: legacy } ]\n",
+	    "t.yaml:5:41: a match takes at most one of \"path_prefix\", "
+	    "\"path\" and \"path_regex\"",
+	    1, false },
+	{ "three path kinds", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_regex: x, path: /b, "
+	    "path_prefix: /a }, upstream: legacy } ]\n",
+	    "t.yaml:5:46: a match takes at most one of \"path_prefix\", "
+	    "\"path\" and \"path_regex\"",
+	    2, false },
+	{ "path without slash", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: api }, upstream: legacy "
+	    "} ]\n",
+	    "t.yaml:5:44: expected a path starting with \"/\", got \"api\"", 1,
+	    false },
+	{ "path with dot segment", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path: /a/../b }, upstream: legacy } "
+	    "]\n",
+	    "t.yaml:5:37: a path may not contain \".\" or \"..\" segments", 1,
+	    false },
+	{ "path with //", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: /a//b }, upstream: "
+	    "legacy } ]\n",
+	    "t.yaml:5:44: a path may not contain \"//\"", 1, false },
+	{ "path with query", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path: \"/a?b\" }, upstream: legacy } "
+	    "]\n",
+	    "t.yaml:5:37: a path may not contain spaces, control bytes, '?' or "
+	    "'#'",
+	    1, false },
+	{ "bad regex", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_regex: \"/a(b\" }, upstream: "
+	    "legacy } ]\n",
+	    "t.yaml:5:43: invalid path_regex: missing closing parenthesis (at "
+	    "offset 4)",
+	    1, false },
+	{ "methods not a list", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { methods: GET }, upstream: legacy } "
+	    "]\n",
+	    "t.yaml:5:40: expected a list", 1, false },
+	{ "methods lower case", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { methods: [GET, post] }, upstream: "
+	    "legacy } ]\n",
+	    "t.yaml:5:46: expected an upper-case method such as \"GET\", got "
+	    "\"post\"",
+	    1, false },
+	{ "methods empty", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { methods: [] }, upstream: legacy } ]\n",
+	    "t.yaml:5:40: expected a non-empty list of methods", 1, false },
+	{ "host with port", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { host: \"a.com:80\" }, upstream: "
+	    "legacy } ]\n",
+	    "t.yaml:5:37: expected a host name such as \"shop.example.com\" or "
+	    "\"*.example.com\" (no port)",
+	    1, false },
+	{ "host bad wildcard", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { host: \"a.*.com\" }, upstream: legacy "
+	    "} ]\n",
+	    "t.yaml:5:37: expected a host name such as \"shop.example.com\" or "
+	    "\"*.example.com\" (no port)",
+	    1, false },
+	{ "headers not a mapping", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: [X-A] }, upstream: legacy } "
+	    "]\n",
+	    "t.yaml:5:40: expected a mapping", 1, false },
+	{ "header bad name", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: { \"X A\": b } }, upstream: "
+	    "legacy } ]\n",
+	    "t.yaml:5:42: invalid header name \"X A\"", 1, false },
+	{ "header value a list", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: { X-A: [b] } }, upstream: "
+	    "legacy } ]\n",
+	    "t.yaml:5:47: expected a value, { in: [...] }, { in_file: FILE } or "
+	    "{ present: true|false }",
+	    1, false },
+	{ "header two forms", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: { X-A: { in: [b], present: "
+	    "true } } }, upstream: legacy } ]\n",
+	    "t.yaml:5:47: expected exactly one of \"in\", \"in_file\" and "
+	    "\"present\"",
+	    1, false },
+	{ "header unknown form", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { cookies: { s: { inn: [b] } } }, "
+	    "upstream: legacy } ]\n",
+	    "t.yaml:5:47: unknown key \"inn\" (did you mean \"in\"?)", 1, false },
+	{ "header in empty", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { query: { q: { in: [] } } }, upstream: "
+	    "legacy } ]\n",
+	    "t.yaml:5:49: expected a non-empty list of values", 1, false },
+	{ "header present not bool", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: { X-A: { present: 1 } } }, "
+	    "upstream: legacy } ]\n",
+	    "t.yaml:5:58: expected true or false, got \"1\"", 1, false },
+	{ "in_file missing", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: { X-A: { in_file: "
+	    "/nonexistent/t.txt } } }, upstream: legacy } ]\n",
+	    "t.yaml:5:58: cannot read in_file \"/nonexistent/t.txt\": No such "
+	    "file or directory",
+	    1, false },
+	{ "in_file a directory", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: { X-A: { in_file: / } } }, "
+	    "upstream: legacy } ]\n",
+	    "t.yaml:5:58: cannot read in_file \"/\": Is a directory", 1, false },
+
+	/* rewrite */
+	{ "rewrite both", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: /a }, upstream: legacy, "
+	    "rewrite: { strip_prefix: /a, replace_prefix: { from: /a, to: /b } } "
+	    "} ]\n",
+	    "t.yaml:5:77: a rewrite takes one of \"strip_prefix\" and "
+	    "\"replace_prefix\"",
+	    1, false },
+	{ "rewrite empty", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: /a }, upstream: legacy, "
+	    "rewrite: {} } ]\n",
+	    "t.yaml:5:77: expected { strip_prefix: P } or { replace_prefix: { "
+	    "from: P, to: Q } }",
+	    1, false },
+	{ "rewrite typo", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: /a }, upstream: legacy, "
+	    "rewrite: { strip_prefx: /a } } ]\n",
+	    "t.yaml:5:79: unknown key \"strip_prefx\" (did you mean "
+	    "\"strip_prefix\"?)",
+	    1, false },
+	{ "rewrite not under the prefix", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: /api }, upstream: "
+	    "legacy, rewrite: { strip_prefix: /api/v1 } } ]\n",
+	    "t.yaml:5:95: the rewrite prefix \"/api/v1\" is not a prefix of the "
+	    "route's path_prefix \"/api\"",
+	    1, false },
+	{ "rewrite not a segment prefix", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path: /apix }, upstream: legacy, "
+	    "rewrite: { replace_prefix: { from: /api, to: /b } } } ]\n",
+	    "t.yaml:5:99: the rewrite prefix \"/api\" is not a prefix of the "
+	    "route's path \"/apix\"",
+	    1, false },
+	{ "rewrite without a path", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, rewrite: { strip_prefix: /a "
+	    "} } ]\n",
+	    "t.yaml:5:65: a rewrite prefix needs a path_prefix or path match "
+	    "that starts with it",
+	    1, false },
+	{ "replace without to", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: /a }, upstream: legacy, "
+	    "rewrite: { replace_prefix: { from: /a } } } ]\n",
+	    "t.yaml:5:95: missing required key \"to\"", 1, false },
+	{ "replace to without slash", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { path_prefix: /a }, upstream: legacy, "
+	    "rewrite: { replace_prefix: { from: /a, to: b } } } ]\n",
+	    "t.yaml:5:111: expected a path starting with \"/\", got \"b\"", 1,
+	    false },
+
+	/* YAML */
+	{ "duplicate keys", OK_HEAD "workers: 1\nworkers: 2\n",
+	    "t.yaml:3:1: duplicate key \"workers\" (first at 2:1)", 1, false },
+	{ "duplicate header names", OK_HEAD OK_UPS
+	    "routes: [ { name: a, match: { headers: { X-A: b, X-A: c } }, "
+	    "upstream: legacy } ]\n",
+	    "t.yaml:5:50: duplicate key \"X-A\" (first at 5:42)", 1, false },
+	{ "syntax error", OK_HEAD "workers: [1, 2\n",
+	    "t.yaml:3:1: syntax error: did not find expected ',' or ']' (while "
+	    "parsing a flow sequence at 2:10)",
+	    1, false },
+	{ "syntax error: tab", OK_HEAD "limits:\n\tmax_headers: 1\n",
+	    "t.yaml:3:1: syntax error: found character that cannot start any "
+	    "token (while scanning for the next token at 3:1)",
+	    1, false },
+	{ "alias", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: *u } ]\n",
+	    "t.yaml:5:32: aliases are not supported", 0, false },
+	{ "anchor", OK_HEAD "limits: &l { max_headers: 1 }\n",
+	    "t.yaml:2:9: anchors are not supported", 1, false },
+	{ "merge key", OK_HEAD "limits: { <<: *x }\n",
+	    "t.yaml:2:15: aliases are not supported", 0, false },
+	{ "two documents", OK_HEAD "---\nworkers: 1\n",
+	    "t.yaml:2:1: only one YAML document is allowed", 1, false },
+	{ "NUL in a scalar", OK_HEAD "workers: \"1\\0\"\n",
+	    "t.yaml:2:10: NUL bytes are not allowed", 1, false },
+	{ "non-scalar key", OK_HEAD "? [a]\n: 1\n",
+	    "t.yaml:2:3: mapping keys must be scalars", 1, false },
+	{ "too deep", OK_HEAD
+	    "x: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	    "t.yaml:2:67: nesting deeper than 64 levels", 1, false },
+	{ "invalid UTF-8", OK_HEAD "workers: \"\xff\"\n",
+	    "t.yaml:2:11: syntax error: invalid leading UTF-8 octet", 1, false },
+};
+
+static void
+test_errors(void **state)
+{
+	size_t bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N(errors); i++) {
+		const struct error_case *e = &errors[i];
+		struct config_diag d;
+		struct config *c;
+		bool ok;
+
+		c = load(e->yaml, &d);
+		ok = c == NULL && d.nwarnings == 0 &&
+		    (e->nerrors != 0 ? d.nerrors == e->nerrors :
+				       d.nerrors >= 1) &&
+		    has_line(d.errors, d.nerrors, e->error, e->prefix);
+		if (!ok) {
+			/* Report every failing case, not just the first. */
+			print_message("case: %s\n  wanted: %s\n", e->what,
+			    e->error);
+			dump_diag(&d);
+			bad++;
+		}
+		config_unref(c);
+		config_diag_free(&d);
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* One run reports every mistake, each at its place. */
+static void
+test_error_collect(void **state)
+{
+	static const char yaml[] =
+	    "listeners:\n"
+	    "  - address: \"127.0.0.1\"\n"
+	    "workrs: 2\n"
+	    "limits: { max_headers: 0 }\n"
+	    "upstreams:\n"
+	    "  billing: { servers: [ \"127.0.0.1:9002\" ] }\n"
+	    "routes:\n"
+	    "  - name: a\n"
+	    "    upstream: biling\n"
+	    "  - name: a\n"
+	    "    respond: { status: 1000 }\n"
+	    "    shadow: {}\n";
+	static const char *want[] = {
+		"t.yaml:3:1: unknown key \"workrs\" (did you mean \"workers\"?)",
+		"t.yaml:2:14: invalid listener address \"127.0.0.1\": expected "
+		"\"HOST:PORT\"",
+		"t.yaml:4:24: expected a whole number from 1 to 1000, got \"0\"",
+		"t.yaml:12:5: key \"shadow\" is not supported in this version",
+		"t.yaml:10:11: duplicate route name \"a\" (first at 8:5)",
+		"t.yaml:11:24: expected a whole number from 100 to 599, got "
+		"\"1000\"",
+		"t.yaml:9:15: unknown upstream \"biling\" (did you mean "
+		"\"billing\"?)",
+	};
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, N(want));
+	for (size_t i = 0; i < N(want); i++)
+		assert_string_equal(d.errors[i], want[i]);
+	config_diag_free(&d);
+}
+
+/* ---- warnings */
+
+struct warning_case {
+	const char *what;
+	const char *yaml;
+	const char *warnings[3];
+};
+
+static const struct warning_case warnings[] = {
+	{ "unused upstream", OK_HEAD OK_UPS
+	    "routes: [ { name: all, upstream: legacy } ]\n",
+	    { "t.yaml:4:3: warning: upstream \"billing\" is not used by any "
+	      "route" } },
+	{ "covered by a prefix", OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - { name: api, match: { path_prefix: /api }, upstream: billing }\n"
+	    "  - { name: api-v1, match: { path_prefix: /api/v1, methods: [GET] "
+	    "}, upstream: legacy }\n"
+	    "  - { name: all, upstream: legacy }\n",
+	    { "t.yaml:7:5: warning: route \"api-v1\" can never match: earlier "
+	      "route \"api\" (line 6) takes every request it would" } },
+	{ "covered exact path", OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - { name: api, match: { path_prefix: /api/ }, upstream: billing }\n"
+	    "  - { name: one, match: { path: /api/x }, upstream: legacy }\n"
+	    "  - { name: all, match: { path_prefix: / }, upstream: legacy }\n",
+	    { "t.yaml:7:5: warning: route \"one\" can never match: earlier "
+	      "route \"api\" (line 6) takes every request it would" } },
+	{ "covered by a catch-all", OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - { name: all, match: { path_prefix: / }, upstream: legacy }\n"
+	    "  - { name: re, match: { path_regex: \"/x.*\" }, upstream: billing }\n"
+	    "  - { name: gone, respond: { status: 410 } }\n",
+	    { "t.yaml:7:5: warning: route \"re\" can never match: earlier "
+	      "route \"all\" (line 6) takes every request it would",
+		"t.yaml:8:5: warning: route \"gone\" can never match: earlier "
+		"route \"all\" (line 6) takes every request it would" } },
+	{ "no catch-all", OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - { name: a, match: { path_prefix: /a }, upstream: billing }\n"
+	    "  - { name: b, match: { path_prefix: /, methods: [GET] }, "
+	    "upstream: legacy }\n",
+	    { "t.yaml:5:1: warning: no catch-all route (an active route with "
+	      "\"path_prefix: /\" to an upstream): requests no route matches "
+	      "get 404" } },
+	{ "no routes at all", OK_HEAD,
+	    { "t.yaml:1:1: warning: no catch-all route (an active route with "
+	      "\"path_prefix: /\" to an upstream): requests no route matches "
+	      "get 404" } },
+	{ "inactive catch-all", OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - { name: a, match: { path_prefix: /a }, upstream: billing }\n"
+	    "  - { name: all, active: false, upstream: legacy }\n",
+	    { "t.yaml:5:1: warning: no catch-all route (an active route with "
+	      "\"path_prefix: /\" to an upstream): requests no route matches "
+	      "get 404" } },
+};
+
+static void
+test_warnings(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(warnings); i++) {
+		const struct warning_case *w = &warnings[i];
+		struct config_diag d;
+		struct config *c;
+		size_t n = 0;
+
+		print_message("case: %s\n", w->what);
+		c = load(w->yaml, &d);
+		dump_diag(&d);
+		assert_non_null(c);
+		assert_int_equal(d.nerrors, 0);
+		while (n < N(w->warnings) && w->warnings[n] != NULL)
+			n++;
+		assert_int_equal(d.nwarnings, n);
+		for (size_t j = 0; j < n; j++)
+			assert_string_equal(d.warnings[j], w->warnings[j]);
+		config_unref(c);
+		config_diag_free(&d);
+	}
+}
+
+/* Only certain shadowing is reported. */
+static void
+test_no_warnings(void **state)
+{
+	static const char *yamls[] = {
+		/* segment-aware: /api does not cover /apix */
+		OK_HEAD OK_UPS
+		"routes:\n"
+		"  - { name: a, match: { path_prefix: /api }, upstream: billing }\n"
+		"  - { name: b, match: { path_prefix: /apix }, upstream: legacy }\n"
+		"  - { name: all, upstream: legacy }\n",
+		/* an earlier route with a condition covers nothing for sure */
+		OK_HEAD OK_UPS
+		"routes:\n"
+		"  - { name: a, match: { path_prefix: /, methods: [GET] }, "
+		"upstream: billing }\n"
+		"  - { name: b, match: { path_prefix: /, host: a.com }, upstream: "
+		"billing }\n"
+		"  - { name: c, match: { headers: { X-A: b } }, upstream: billing }\n"
+		"  - { name: all, upstream: legacy }\n",
+		/* an inactive earlier route covers nothing; a regex neither */
+		OK_HEAD OK_UPS
+		"routes:\n"
+		"  - { name: a, active: false, upstream: billing }\n"
+		"  - { name: r, match: { path_regex: \"/.*\" }, upstream: billing }\n"
+		"  - { name: b, match: { path: /b }, upstream: billing }\n"
+		"  - { name: all, upstream: legacy }\n",
+		/* an inactive later route is staged, not dead */
+		OK_HEAD OK_UPS
+		"routes:\n"
+		"  - { name: all, match: { path_prefix: / }, upstream: legacy }\n"
+		"  - { name: staged, active: false, upstream: billing }\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(yamls); i++) {
+		struct config_diag d;
+		struct config *c;
+
+		print_message("case %zu\n", i);
+		c = load(yamls[i], &d);
+		dump_diag(&d);
+		assert_non_null(c);
+		assert_int_equal(d.nwarnings, 0);
+		config_unref(c);
+		config_diag_free(&d);
+	}
+}
+
+/* ---- in_file, files, options */
+
+static char *
+tmpdir_make(void)
+{
+	char *dir = strdup("/tmp/test_config.XXXXXX");
+
+	assert_non_null(dir);
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static void
+tmpdir_remove(char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_in_file(void **state)
+{
+	static const char yaml[] = OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - name: t\n"
+	    "    match: { path_prefix: /t, headers: { X-Tenant: { in_file: "
+	    "tenants.txt } } }\n"
+	    "    upstream: billing\n"
+	    "  - name: e\n"
+	    "    match: { path_prefix: /e, query: { q: { in_file: empty.txt } } }\n"
+	    "    upstream: billing\n"
+	    "  - { name: all, upstream: legacy }\n";
+	char *dir = tmpdir_make();
+	char name[512], want[1024];
+	struct config_diag d;
+	struct config *c;
+	const struct match_cond *mc;
+
+	(void)state;
+	snprintf(name, sizeof(name), "%s/c.yaml", dir);
+	write_file(dir, "tenants.txt",
+	    "# tenants in the beta\n"
+	    "acme\n"
+	    "  globex  \r\n"
+	    "\n"
+	    "   # indented comment\n"
+	    "initech");
+	write_file(dir, "empty.txt", "# nothing yet\n\n");
+
+	/* empty.txt has no values: an error with its place and path */
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	dump_diag(&d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 1);
+	snprintf(want, sizeof(want),
+	    "%s:10:54: in_file \"%s/empty.txt\" has no values", name, dir);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+
+	write_file(dir, "empty.txt", "one\n");
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	mc = &c->routes[0].match.headers[0];
+	assert_string_equal(mc->name, "X-Tenant");
+	assert_int_equal(mc->kind, MATCH_IN);
+	assert_int_equal(mc->nvalues, 3);
+	assert_string_equal(mc->values[0], "acme");
+	assert_string_equal(mc->values[1], "globex");
+	assert_string_equal(mc->values[2], "initech");
+	mc = &c->routes[1].match.query[0];
+	assert_int_equal(mc->nvalues, 1);
+	assert_string_equal(mc->values[0], "one");
+	config_unref(c);
+	config_diag_free(&d);
+
+	/* relative to the file's directory, not the working directory */
+	unlink(name);
+	snprintf(name, sizeof(name), "%s/tenants.txt", dir);
+	unlink(name);
+	snprintf(name, sizeof(name), "%s/c.yaml", dir);
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	assert_null(c);
+	snprintf(want, sizeof(want),
+	    "%s:7:63: cannot read in_file \"%s/tenants.txt\": No such file or "
+	    "directory",
+	    name, dir);
+	dump_diag(&d);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+
+	/* CONFIG_LOAD_NO_FILES never opens anything */
+	config_diag_init(&d);
+	c = config_load_string_flags(name, yaml, strlen(yaml),
+	    CONFIG_LOAD_NO_FILES, &d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 2);
+	snprintf(want, sizeof(want), "%s:7:63: in_file is disabled here", name);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+	tmpdir_remove(dir);
+}
+
+static void
+test_load_file(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[512], want[1024];
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/cutover.yaml", dir);
+	write_file(dir, "cutover.yaml", full_yaml);
+	config_diag_init(&d);
+	c = config_load(path, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_string_equal(c->path, path);
+	assert_int_equal(c->nroutes, 5);
+	config_unref(c);
+	config_diag_free(&d);
+
+	write_file(dir, "cutover.yaml", OK_HEAD "workers: x\n");
+	config_diag_init(&d);
+	assert_null(config_load(path, &d));
+	snprintf(want, sizeof(want),
+	    "%s:2:10: expected \"auto\" or a number from 1 to 256, got \"x\"",
+	    path);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+
+	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+	config_diag_init(&d);
+	assert_null(config_load(path, &d));
+	snprintf(want, sizeof(want),
+	    "%s: cannot read the configuration: No such file or directory",
+	    path);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+
+	config_diag_init(&d);
+	assert_null(config_load(dir, &d));
+	assert_int_equal(d.nerrors, 1);
+	assert_non_null(strstr(d.errors[0], "Is a directory"));
+	config_diag_free(&d);
+	tmpdir_remove(dir);
+}
+
+static void
+test_no_dns(void **state)
+{
+	static const char yaml[] =
+	    "listeners: [ { address: \"localhost:8080\" } ]\n"
+	    "upstreams: { a: { servers: [ \"localhost:1\", \"127.0.0.1:2\" ] } }\n"
+	    "routes: [ { name: all, upstream: a } ]\n";
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	config_diag_init(&d);
+	c = config_load_string_flags("t.yaml", yaml, strlen(yaml),
+	    CONFIG_LOAD_NO_DNS, &d);
+	dump_diag(&d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 2);
+	assert_true(has_line(d.errors, d.nerrors,
+	    "t.yaml:1:25: cannot resolve listener address \"localhost:8080\": ",
+	    true));
+	assert_true(has_line(d.errors, d.nerrors,
+	    "t.yaml:2:30: cannot resolve server address \"localhost:1\": ",
+	    true));
+	config_diag_free(&d);
+}
+
+static void
+test_refs(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load(full_yaml, &d);
+	assert_non_null(c);
+	assert_ptr_equal(config_ref(c), c);
+	assert_int_equal(atomic_load(&c->refs), 2);
+	config_unref(c);
+	assert_int_equal(atomic_load(&c->refs), 1);
+	config_unref(c); /* frees; LeakSanitizer checks the rest */
+	config_unref(NULL);
+	config_free(NULL);
+	config_diag_free(&d);
+}
+
+static void
+test_distance(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		size_t d;
+	} cases[] = {
+		{ "", "", 0 },
+		{ "abc", "abc", 0 },
+		{ "biling", "billing", 1 },
+		{ "wokrers", "workers", 1 }, /* a transposition is one edit */
+		{ "", "ab", 2 },
+		{ "abc", "", 3 },
+		{ "kitten", "sitting", 3 },
+		{ "connect_timeout", "conect_timeot", 2 },
+		{ "abcdefgh", "a", 3 }, /* capped at max + 1 */
+	};
+	struct conf_check_suggest s;
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++)
+		assert_int_equal(conf_check_distance(cases[i].a, cases[i].b, 2),
+		    cases[i].d > 2 ? 3 : cases[i].d);
+	conf_check_suggest_init(&s, "wrokers");
+	conf_check_suggest_add(&s, "listeners");
+	conf_check_suggest_add(&s, "workers");
+	conf_check_suggest_add(&s, "worker");
+	assert_string_equal(s.best, "workers");
+	conf_check_suggest_init(&s, "zzz");
+	conf_check_suggest_add(&s, "workers");
+	assert_null(s.best);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_inheritance),
+		cmocka_unit_test(test_listeners),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_collect),
+		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_no_warnings),
+		cmocka_unit_test(test_in_file),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_no_dns),
+		cmocka_unit_test(test_refs),
+		cmocka_unit_test(test_distance),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
