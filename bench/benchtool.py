@@ -7,6 +7,11 @@
                                         the deadline passes or PID dies (exit 1)
   benchtool.py tree PID                 PID and all its descendants, one a line
   benchtool.py cpu PID                  utime+stime of PID's process tree, in ticks
+  benchtool.py run PID ORIGIN_PID OUT SECS CMD...
+                                        run CMD (wrk) with output to OUT, killed
+                                        after SECS; print PID's CPU ticks over
+                                        it and the load of other processes on
+                                        CPU 0 and CPU 1, in percent (TSV)
   benchtool.py wrk FILE                 parse wrk --latency output: one TSV line
                                         requests rps p50_ms p99_ms errors non2xx
   benchtool.py idle PORT N PID [PATH]   open N keep-alive connections, send one
@@ -99,6 +104,62 @@ def alive(pid):
         return s[s.rindex(")") + 2] != "Z"
     except OSError:
         return False
+
+
+def cpu_busy():
+    """{cpu index: (busy ticks, total ticks)} from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            m = re.match(r"cpu(\d+) (.*)", line)
+            if m:
+                v = [int(x) for x in m.group(2).split()]
+                # user nice system idle iowait irq softirq steal ...
+                busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+                out[int(m.group(1))] = (busy, busy + v[3] + v[4])
+    return out
+
+
+def cmd_run(pid, origin, out_path, secs, cmd):
+    """Run cmd; report pid's CPU ticks and the other load on CPUs 0 and 1.
+
+    "Other" is what /proc/stat counts busy on that CPU, less what the
+    processes of the bench used there (the proxy on CPU 0; origin and wrk
+    on CPU 1): other jobs on the machine, steal time, and the softirq work
+    the kernel did not bill to any process (a few percent here)."""
+    import signal
+    child = None
+
+    def on_term(signum, frame):
+        if child is not None:
+            child.kill()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    p0, o0, c0 = tree_cpu(pid), tree_cpu(origin), cpu_busy()
+    with open(out_path, "w") as out:
+        child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            child.wait(timeout=secs)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    p1, o1, c1 = tree_cpu(pid), tree_cpu(origin), cpu_busy()
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_ticks = (ch.ru_utime + ch.ru_stime) * os.sysconf("SC_CLK_TCK")
+    dp, do = p1 - p0, o1 - o0
+    direct = pid == origin
+
+    def other(cpu, ours):
+        busy = c1[cpu][0] - c0[cpu][0]
+        total = c1[cpu][1] - c0[cpu][1]
+        return 100.0 * max(0, busy - ours) / total if total > 0 else float("nan")
+
+    f0 = other(0, 0 if direct else dp)
+    f1 = other(1, do + wrk_ticks)
+    print("%d\t%.1f\t%.1f" % (dp, f0, f1))
+    return child.returncode
 
 
 # --- HTTP -------------------------------------------------------------------
@@ -396,6 +457,7 @@ def cmd_report(runs_path, idle_path, meta_path, out_path):
     out.append("")
     out.append("×nginx / ×HAProxy: this proxy's value divided by theirs, for the "
                "same size (req/s: higher is better; CPU: lower is better). "
+               "n/a: no run counted (see the notes). "
                "CPU µs/req is the proxy process's own utime+stime "
                "(/proc/PID/stat) over the run divided by the requests wrk "
                "completed; for the direct row it is the origin's.")
@@ -424,7 +486,25 @@ def cmd_report(runs_path, idle_path, meta_path, out_path):
             fnum(int(r["rss_after_kib"])), kib(t),
             ratio(kib(t), kib("nginx")), ratio(kib(t), kib("haproxy"))))
     out.append("")
-    notes = meta.get("notes", [])
+    notes = list(meta.get("notes", []))
+    for t in ORDER:
+        mine = [r for r in runs if r["target"] == t]
+        for st, why in (("stalled", "fewer than one request per connection "
+                         "per second: keep-alive stalls?"),
+                        ("fail", "more than 0.1% socket errors or non-2xx "
+                         "answers"),
+                        ("dead", "the process had died"),
+                        ("noisy", "other load on the machine; run again")):
+            k = len([r for r in mine if r["status"] == st])
+            if k:
+                notes.append("%s: %d run(s) left out, %s" % (NAMES[t], k, why))
+    loud = [r for r in runs if r["status"] == "ok" and
+            max(float(r.get("other0", "0") or 0), float(r.get("other1", "0") or 0))
+            > meta.get("noisy", 15)]
+    if loud:
+        notes.append("%d counted run(s) still had more than %d%% other load "
+                     "on a CPU (retries used up): treat req/s and latency "
+                     "with care" % (len(loud), meta.get("noisy", 15)))
     if notes:
         out.append("Notes:")
         out.append("")
@@ -434,8 +514,8 @@ def cmd_report(runs_path, idle_path, meta_path, out_path):
     out.append("<details><summary>Every run</summary>")
     out.append("")
     out.append("| round | proxy | size | requests | req/s | p50 | p99 | CPU µs/req "
-               "| socket errors | non-2xx | status |")
-    out.append("|--:|---|---|--:|--:|--:|--:|--:|--:|--:|---|")
+               "| socket errors | non-2xx | other load CPU 0 / 1 | status |")
+    out.append("|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     for r in runs:
         def fl(k):
             try:
@@ -443,10 +523,12 @@ def cmd_report(runs_path, idle_path, meta_path, out_path):
                 return None if v != v else v
             except ValueError:
                 return None
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["round"], NAMES.get(r["target"], r["target"]), r["size"],
             r["requests"], fnum(fl("rps")), fms(fl("p50_ms")), fms(fl("p99_ms")),
-            fnum(fl("cpu_us"), 1), r["errors"], r["non2xx"], r["status"]))
+            fnum(fl("cpu_us"), 1), r["errors"], r["non2xx"],
+            "%s%% / %s%%" % (r.get("other0", "?"), r.get("other1", "?")),
+            r["status"]))
     out.append("")
     out.append("</details>")
     text = "\n".join(out) + "\n"
@@ -481,6 +563,9 @@ def main(argv):
     if cmd == "cpu":
         print(tree_cpu(int(args[0])))
         return 0
+    if cmd == "run":
+        return cmd_run(int(args[0]), int(args[1]), args[2], float(args[3]),
+                       args[4:])
     if cmd == "wrk":
         return cmd_wrk(args[0])
     if cmd == "idle":

@@ -19,8 +19,11 @@ listener_open(const struct listener_conf *l)
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
 		goto fail;
-	if (l->addr.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6) {
+		/* "*:PORT" means every address, IPv4 ones included. */
+		int v6only = l->any_address ? 0 : 1;
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	}
 	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) == -1)
 		goto fail;
 	if (listen(fd, LISTENER_BACKLOG) == -1)

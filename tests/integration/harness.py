@@ -360,7 +360,7 @@ class Cutover:
     def _post_mortem(self):
         problems = []
         try:
-            code = self.proc.wait(0.2)  # a crash may still be in progress
+            code = self.proc.wait(0.05)  # a crash may still be in progress
         except subprocess.TimeoutExpired:
             code = None
         if code is not None and not self._signalled and not self._stopped:
