@@ -406,7 +406,7 @@ def cmd_report(runs_path, idle_path, meta_path, out_path):
         for sz in sizes:
             ok = [r for r in runs if r["target"] == t and r["size"] == sz
                   and r["status"] == "ok"]
-            n_all = len([r for r in runs if r["target"] == t and r["size"] == sz])
+            n_all = meta["rounds"]
             if not ok:
                 cell[t, sz] = None
                 continue
@@ -498,9 +498,13 @@ def cmd_report(runs_path, idle_path, meta_path, out_path):
             k = len([r for r in mine if r["status"] == st])
             if k:
                 notes.append("%s: %d run(s) left out, %s" % (NAMES[t], k, why))
-    loud = [r for r in runs if r["status"] == "ok" and
-            max(float(r.get("other0", "0") or 0), float(r.get("other1", "0") or 0))
-            > meta.get("noisy", 15)]
+    def other(r):
+        v = [float(r.get("other1", 0) or 0)]
+        if r["target"] != "direct":
+            v.append(float(r.get("other0", 0) or 0))
+        return max(v)
+    loud = [r for r in runs if r["status"] == "ok"
+            and other(r) > meta.get("noisy", 15)]
     if loud:
         notes.append("%d counted run(s) still had more than %d%% other load "
                      "on a CPU (retries used up): treat req/s and latency "

@@ -295,7 +295,9 @@ measure() {
 		    r, t, sz, f[1], f[2], f[3], f[4], cpu, f[5], f[6], c[2], c[3], st
 	}' >>"$RUNS"
 	say "$(tail -1 "$RUNS" | awk -F'\t' '{ printf "round %s %-8s %-5s %9.0f req/s p50 %.3f ms p99 %.3f ms %.1f us/req, other load %s%%/%s%% %s", $1, $2, $3, $5, $6, $7, $8, $11, $12, $13 }')"
-	tail -1 "$RUNS" | awk -F'\t' -v n="$NOISY" '$13 == "ok" && ($11 > n || $12 > n) { exit 3 }'
+	# CPU 0 matters only when a proxy runs there (not for direct).
+	tail -1 "$RUNS" | awk -F'\t' -v n="$NOISY" '$13 == "ok" &&
+	    (($2 != "direct" && $11 > n) || $12 > n) { exit 3 }'
 }
 
 say "warm-up: ${WARMUP} s per proxy and size"
@@ -315,7 +317,8 @@ for r in $(seq "$ROUNDS"); do
 				RETRIES=$((RETRIES - 1))
 				# Keep the noisy row for the record, out of the medians.
 				sed -i '$ s/\tok$/\tnoisy/' "$RUNS"
-				say "other load above $NOISY%: again"
+				say "other load above $NOISY%: again in 3 s"
+				sleep 3
 			done
 		done
 	done

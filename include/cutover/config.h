@@ -1,0 +1,233 @@
+/*
+ * config: one immutable configuration generation, as loaded from YAML.
+ *
+ * A `struct config` is built whole by config_load(), checked, and then only
+ * read. Everything reachable from it (strings, arrays, compiled regexes) is
+ * owned by it and freed by config_free(). Requests hold a reference
+ * (config_ref / config_unref) to the generation they started on, so a
+ * reload can swap generations under live traffic.
+ *
+ * Runtime state (pools, counters, later breakers) is NOT here: it lives in
+ * runtime structs keyed by upstream name.
+ */
+#ifndef CUTOVER_CONFIG_H
+#define CUTOVER_CONFIG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Where a node was in the file: 1-based line and column. */
+struct conf_mark {
+	unsigned line;
+	unsigned col;
+};
+
+struct listener_conf {
+	char *address; /* as written, "HOST:PORT" or "[V6]:PORT" */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	/*
+	 * "*:PORT" or ":PORT": every address. `addr` is then [::]:PORT when
+	 * the resolver offers IPv6 (bind it with IPV6_V6ONLY off to take
+	 * IPv4 too; fall back to 0.0.0.0:PORT if AF_INET6 sockets fail), else
+	 * 0.0.0.0:PORT.
+	 */
+	bool any_address;
+	struct conf_mark mark;
+};
+
+struct server_conf {
+	char *address; /* as written */
+	char *host;    /* host part, for the Host header when needed */
+	uint16_t port;
+	unsigned weight; /* >= 1; default 1 */
+	struct sockaddr_storage addr; /* resolved at load time */
+	socklen_t addrlen;
+	struct conf_mark mark;
+};
+
+/* Timeouts are milliseconds; 0 means "none" where the spec allows it. */
+struct upstream_conf {
+	char *name;
+	struct server_conf *servers;
+	size_t nservers;
+	uint64_t connect_timeout_ms;
+	uint64_t response_timeout_ms;
+	uint64_t read_timeout_ms;
+	uint64_t request_timeout_ms; /* 0 = no whole-request deadline */
+	uint64_t idle_timeout_ms;
+	size_t index; /* position in config.upstreams */
+	struct conf_mark mark;
+};
+
+enum match_kind {
+	MATCH_EXACT = 0, /* value equals values[0] */
+	MATCH_IN,	 /* value is one of values[] (from `in` or `in_file`) */
+	MATCH_PRESENT,	 /* field present (present: true) or absent (false) */
+};
+
+/* One condition on a header, cookie or query parameter. */
+struct match_cond {
+	char *name; /* header names compare case-insensitively; cookies and query exactly */
+	enum match_kind kind;
+	char **values;
+	size_t nvalues;
+	bool present; /* MATCH_PRESENT: true = must be present, false = absent */
+	struct conf_mark mark;
+};
+
+enum path_match_kind {
+	PATH_MATCH_ANY = 0, /* no path condition */
+	PATH_MATCH_PREFIX,  /* segment-aware prefix */
+	PATH_MATCH_EXACT,
+	PATH_MATCH_REGEX, /* PCRE2, anchored on the whole normalised path */
+};
+
+struct route_match {
+	enum path_match_kind path_kind;
+	char *path;	/* prefix (trailing '/' removed, "/" kept) or exact path or regex source */
+	void *regex;	/* pcre2_code * when PATH_MATCH_REGEX (opaque here) */
+	void *regex_mctx; /* pcre2_match_context * with the match limit */
+	char **methods; /* upper-case tokens; NULL/0 = any */
+	size_t nmethods;
+	char *host;	   /* lower-case; NULL = any */
+	bool host_wildcard; /* host was "*.example.com": `host` holds ".example.com" */
+	struct match_cond *headers;
+	size_t nheaders;
+	struct match_cond *cookies;
+	size_t ncookies;
+	struct match_cond *query;
+	size_t nquery;
+};
+
+enum rewrite_kind {
+	REWRITE_NONE = 0,
+	REWRITE_STRIP_PREFIX,	/* from = prefix, to = "/" */
+	REWRITE_REPLACE_PREFIX, /* from -> to */
+};
+
+struct route_rewrite {
+	enum rewrite_kind kind;
+	char *from; /* normalised: no trailing '/' unless it is "/" */
+	char *to;   /* likewise; "/" for REWRITE_STRIP_PREFIX */
+};
+
+struct route_respond {
+	int status;
+	char *body; /* may be NULL (empty body) */
+	size_t body_len;
+	char *content_type; /* default "text/plain" */
+};
+
+struct route_conf {
+	char *name;
+	bool active;
+	struct route_match match;
+	char *upstream_name;	     /* NULL for respond routes */
+	struct upstream_conf *upstream; /* resolved by name at load */
+	struct route_rewrite rewrite;
+	bool has_respond;
+	struct route_respond respond;
+	size_t index; /* position in config.routes */
+	struct conf_mark mark;		/* the route's mapping */
+	struct conf_mark upstream_mark; /* its `upstream` value (0:0 if none) */
+};
+
+struct limits_conf {
+	uint64_t max_connections; /* default 10000 */
+	uint64_t max_header_bytes; /* default 32 KiB */
+	uint64_t max_target_bytes; /* default 8 KiB */
+	uint64_t max_headers;	   /* default 100 */
+	uint64_t max_body_bytes;   /* 0 = unlimited */
+};
+
+struct client_timeouts_conf {
+	uint64_t header_ms; /* default 10 s */
+	uint64_t body_ms;   /* default 30 s */
+	uint64_t send_ms;   /* default 60 s */
+	uint64_t idle_ms;   /* default 60 s */
+};
+
+/*
+ * One configuration generation. Allocated by config_load(), freed by
+ * config_free() (directly, or by the last config_unref()).
+ */
+struct config {
+	char *path; /* the file it came from */
+	atomic_int refs;
+
+	struct listener_conf *listeners;
+	size_t nlisteners;
+
+	unsigned workers; /* resolved: "auto" is the CPU count at load */
+	uint64_t shutdown_timeout_ms;
+
+	struct limits_conf limits;
+	struct client_timeouts_conf client_timeouts;
+
+	struct upstream_conf *upstreams;
+	size_t nupstreams;
+
+	struct route_conf *routes;
+	size_t nroutes;
+};
+
+/*
+ * Diagnostics gathered while loading: every error and warning, each
+ * formatted "FILE:LINE:COL: message" (warnings "FILE:LINE:COL: warning:
+ * message"). Owner: the caller (config_diag_init / config_diag_free).
+ */
+struct config_diag {
+	char **errors;
+	size_t nerrors;
+	char **warnings;
+	size_t nwarnings;
+};
+
+void config_diag_init(struct config_diag *d);
+void config_diag_free(struct config_diag *d);
+/* Add "FILE:LINE:COL: message" to d->errors. */
+void config_diag_error(struct config_diag *d, const char *file,
+    struct conf_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Add "FILE:LINE:COL: warning: message" to d->warnings. */
+void config_diag_warning(struct config_diag *d, const char *file,
+    struct conf_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Load and check `path`. On success returns a new generation (refs = 1)
+ * and may add warnings to `diag`. On failure returns NULL with at least
+ * one error in `diag`; nothing else changed.
+ */
+struct config *config_load(const char *path, struct config_diag *diag)
+    __attribute__((warn_unused_result));
+
+/* Same, from a string (for unit tests and fuzzing); `name` is the FILE. */
+struct config *config_load_string(const char *name, const char *yaml,
+    size_t len, struct config_diag *diag) __attribute__((warn_unused_result));
+
+/* Loader options for config_load_string_flags(). */
+#define CONFIG_LOAD_NO_DNS 0x01	  /* only numeric addresses; never resolve */
+#define CONFIG_LOAD_NO_FILES 0x02 /* in_file is an error (nothing is read) */
+
+/*
+ * config_load_string() with options; the fuzzer passes both, so mutated
+ * input can neither query DNS nor read (or block on) arbitrary files.
+ */
+struct config *config_load_string_flags(const char *name, const char *yaml,
+    size_t len, unsigned flags, struct config_diag *diag)
+    __attribute__((warn_unused_result));
+
+struct config *config_ref(struct config *c);
+void config_unref(struct config *c);
+void config_free(struct config *c);
+
+/* Upstream by name, or NULL. */
+const struct upstream_conf *config_upstream(const struct config *c,
+    const char *name);
+
+#endif /* CUTOVER_CONFIG_H */
