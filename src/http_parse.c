@@ -93,6 +93,8 @@ static bool list_next(struct http_span, size_t *, struct http_span *);
 static bool name_is(struct http_span, const char *, size_t);
 static bool span_ieq_span(struct http_span, struct http_span);
 static bool token_only(struct http_span);
+static size_t skip_fvchar(const char *, size_t, size_t);
+static size_t skip_target(const char *, size_t, size_t);
 static unsigned char lower(unsigned char);
 static struct http_span span_make(const char *, size_t);
 
@@ -146,6 +148,16 @@ const uint8_t http_parse_ctype[256] = {
 };
 
 #define CT(c) (http_parse_ctype[(unsigned char)(c)])
+
+/*
+ * Word-at-a-time tests (Hacker's Delight 6-1; Anderson's bithacks): is any
+ * byte of x below n (n <= 128), or equal to zero. Exact as yes/no answers,
+ * which is all the fast paths below need; the byte loop then finds which.
+ */
+#define SWAR_ONES UINT64_C(0x0101010101010101)
+#define SWAR_HIGH UINT64_C(0x8080808080808080)
+#define SWAR_HASLESS(x, n) (((x) - SWAR_ONES * (n)) & ~(x) & SWAR_HIGH)
+#define SWAR_HASZERO(x) (((x) - SWAR_ONES) & ~(x) & SWAR_HIGH)
 
 void
 http_head_init(struct http_head *h, struct http_field *fields,
@@ -629,8 +641,7 @@ request_line(struct head_scan *s, size_t *posp, const struct http_limits *lim)
 	h->method = span_make(b + m0, p - m0);
 
 	t0 = ++p;
-	while (CT(b[p]) & HTTP_CT_TARGET)
-		p++;
+	p = skip_target(b, p, s->end);
 	tlen = p - t0;
 	if (b[p] != ' ') {
 		if (b[p] == '\r' || b[p] == '\n')
@@ -803,8 +814,7 @@ fields_parse(struct head_scan *s, size_t pos)
 		while (CT(b[p]) & HTTP_CT_OWS)
 			p++;
 		v0 = p;
-		while (CT(b[p]) & HTTP_CT_FVCHAR)
-			p++;
+		p = skip_fvchar(b, p, s->end);
 		v1 = p;
 		if (line_end(b, &p) == -1) {
 			/* NUL, bare CR, other CTLs: RFC 9110 5.5. */
@@ -1125,6 +1135,47 @@ host_valid(const char *p, size_t n)
 		port = port * 10 + (unsigned)(p[i] - '0');
 	}
 	return i > d0 && port <= 65535;
+}
+
+/*
+ * The run of field-value bytes from p. Values are the bulk of a head, so
+ * eight plain bytes (0x20-0x7E, 0x80-0xFF) are passed per step; HTAB and
+ * the line end drop to the table loop. The head ends in '\n', which stops
+ * both loops, and the word loop never reads past `end`.
+ */
+static size_t
+skip_fvchar(const char *b, size_t p, size_t end)
+{
+	uint64_t w;
+
+	while (end - p >= 8) {
+		memcpy(&w, b + p, 8);
+		if (SWAR_HASLESS(w, 0x20) |
+		    SWAR_HASZERO(w ^ (SWAR_ONES * 0x7f)))
+			break;
+		p += 8;
+	}
+	while (CT(b[p]) & HTTP_CT_FVCHAR)
+		p++;
+	return p;
+}
+
+/* The run of request-target bytes (0x21-0x7E) from p; as skip_fvchar. */
+static size_t
+skip_target(const char *b, size_t p, size_t end)
+{
+	uint64_t w;
+
+	while (end - p >= 8) {
+		memcpy(&w, b + p, 8);
+		if (SWAR_HASLESS(w, 0x21) | (w & SWAR_HIGH) |
+		    SWAR_HASZERO(w ^ (SWAR_ONES * 0x7f)))
+			break;
+		p += 8;
+	}
+	while (CT(b[p]) & HTTP_CT_TARGET)
+		p++;
+	return p;
 }
 
 /*

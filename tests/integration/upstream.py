@@ -12,7 +12,7 @@ response, garbage, half a body, nothing at all...).
     up.requests, up.connections, up.bytes_received, up.wait_requests(2)
 
 Behaviour factories: echo, status, raw, delay, never, close_before_head,
-truncate, chunked, close_delimited, large, trickle, websocket, by_path,
+truncate, stall, chunked, close_delimited, large, trickle, websocket, by_path,
 sequence. FullBacklog is a listener whose accept queue is full, so new
 connects to it hang (connect timeout tests). unused_address() is a port on
 which nothing listens (connection refused).
@@ -539,6 +539,14 @@ def large(size, use_chunked=False):
             for p in pattern_bytes(size):
                 if not conn.send(p):
                     return
+    return b
+
+
+def stall(first, seconds, rest=b""):
+    """Send first (say a head and half a body), wait, then send rest."""
+    def b(req, conn):
+        if conn.send(first) and not conn.server.stopping.wait(seconds):
+            conn.send(rest)
     return b
 
 

@@ -655,7 +655,7 @@ test_te_mutations(void **state)
 			memcpy(in + n, "chunked", at[where]);
 			n += at[where];
 			in[n++] = (char)b;
-			memcpy(in + n, "chunked" + at[where], 7 - at[where]);
+			memcpy(in + n, &"chunked"[at[where]], 7 - at[where]);
 			n += 7 - at[where];
 			memcpy(in + n, "\r\n\r\n", 4);
 			n += 4;
