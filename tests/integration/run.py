@@ -196,6 +196,12 @@ class Runner:
         else:
             status, reason = verdict["status"], verdict.get("reason", "")
         if status == "fail":
+            if "--- cutover #" not in log:  # killed before it could print its logs
+                for f in sorted(os.listdir(tdir)):
+                    if f.startswith("cutover-") and f.endswith(".stderr"):
+                        with open(os.path.join(tdir, f), "rb") as fh:
+                            tail = fh.read()[-4000:].decode("utf-8", "replace")
+                        log += "\n--- %s (tail)\n%s" % (f, tail)
             log += "\n(test dir %s, %.1fs)" % (tdir, time.time() - start)
             self.kept.append(tdir)
         else:
