@@ -494,7 +494,7 @@ def cmd_report(runs_path, idle_path, meta_path, out_path):
                         ("fail", "more than 0.1% socket errors or non-2xx "
                          "answers"),
                         ("dead", "the process had died"),
-                        ("noisy", "other load on the machine; run again")):
+                        ("noisy", "too much other load on the machine (run again)")):
             k = len([r for r in mine if r["status"] == st])
             if k:
                 notes.append("%s: %d run(s) left out, %s" % (NAMES[t], k, why))

@@ -14,6 +14,7 @@ static bool http_msg_hop_by_hop(const struct http_head *h,
 static void http_msg_add_field(struct evbuffer *out, const struct http_field *f);
 static void http_msg_add_framing(struct evbuffer *out, enum http_out_framing fr,
     uint64_t length);
+static void http_msg_add_codings(struct evbuffer *out, const struct http_head *h);
 
 /* Lower-case ASCII compare of a span with a lower-case literal. */
 static inline bool
@@ -107,6 +108,50 @@ http_msg_add_framing(struct evbuffer *out, enum http_out_framing fr,
 	case HTTP_OUT_CLOSE:
 		break;
 	}
+}
+
+/*
+ * A re-chunked response keeps the transfer codings the upstream applied
+ * under chunked (e.g. "gzip, chunked"): dropping them would hand the client
+ * coded bytes it cannot know to decode.
+ */
+static void
+http_msg_add_codings(struct evbuffer *out, const struct http_head *h)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+		size_t a = 0;
+
+		if (!(f->name.len == 17 && IEQ(f->name, "transfer-encoding")))
+			continue;
+		while (a < f->value.len) {
+			size_t b = a;
+			struct http_span c;
+
+			while (b < f->value.len && f->value.p[b] != ',')
+				b++;
+			c.p = f->value.p + a;
+			c.len = b - a;
+			while (c.len > 0 && (c.p[0] == ' ' || c.p[0] == '\t')) {
+				c.p++;
+				c.len--;
+			}
+			while (c.len > 0 && (c.p[c.len - 1] == ' ' || c.p[c.len - 1] == '\t'))
+				c.len--;
+			if (c.len > 0 && !IEQ(c, "chunked")) {
+				evbuffer_add(out, any ? ", " : "Transfer-Encoding: ", any ? 2 : 19);
+				evbuffer_add(out, c.p, c.len);
+				any = true;
+			}
+			a = b + 1;
+		}
+	}
+	if (any)
+		evbuffer_add(out, ", chunked\r\n", 11);
+	else
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 }
 
 void
@@ -221,7 +266,10 @@ http_msg_response(struct evbuffer *out, const struct http_head *h,
 		evbuffer_add(out, "Connection: close\r\n", 19);
 	else if (m->keepalive_10)
 		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
-	http_msg_add_framing(out, m->framing, m->length);
+	if (m->framing == HTTP_OUT_CHUNKED && (h->flags & HTTP_F_HAS_TE))
+		http_msg_add_codings(out, h);
+	else
+		http_msg_add_framing(out, m->framing, m->length);
 	evbuffer_add(out, "\r\n", 2);
 }
 

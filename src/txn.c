@@ -151,6 +151,7 @@ txn_start(struct txn *t, struct http_head *h)
 	t->up = NULL;
 	t->upgrade = false;
 	t->up_no_reuse = false;
+	t->resp_scan_pos = 0;
 
 	/* The body, if any, is part of this request whatever happens next. */
 	if (h->framing == HTTP_FRAMING_NONE ||
@@ -445,13 +446,16 @@ txn_read_response_head(struct txn *t)
 			len = TXN_MAX_RESPONSE_HEAD + 1;
 		p = (const char *)evbuffer_pullup(in, (ssize_t)len);
 		http_head_init(&h, w->resp_fields, w->max_fields);
+		h.scan_pos = t->resp_scan_pos; /* a trickled head costs linear time */
 		switch (http_parse_response(p, len, &h, t->meth, &hl, &err)) {
 		case HTTP_PARSE_AGAIN:
+			t->resp_scan_pos = h.scan_pos;
 			return;
 		case HTTP_PARSE_ERROR:
 			txn_upstream_failed(t, 502, err.reason);
 			return;
 		case HTTP_PARSE_DONE:
+			t->resp_scan_pos = 0;
 			break;
 		}
 		if (h.status >= 100 && h.status < 200 && h.status != 101) {

@@ -55,6 +55,7 @@ struct txn {
 	bool keepalive;	     /* the client connection may serve another request */
 	bool upgrade;	     /* a WebSocket upgrade was asked for */
 	bool resp_started;   /* bytes of the response reached the client's output */
+	size_t resp_scan_pos; /* resumable search for the response head's end */
 	bool up_no_reuse;    /* the upstream connection must not be pooled */
 	bool req_chunked_out;
 	bool resp_chunked_out;

@@ -366,6 +366,20 @@ class Cutover:
         if code is not None and not self._signalled and not self._stopped:
             how = ("killed by %s" % signal.Signals(-code).name) if code < 0 else "exit code %d" % code
             problems.append("cutover died during the test (%s)" % how)
+        if code is None:
+            # Still running: end it the way an operator would, so every test
+            # also checks a clean drain and (under ASan) a leak-free exit.
+            self._stopped = True
+            self.proc.send_signal(signal.SIGTERM)
+            # A drain may rightly wait for open tunnels or half-sent heads
+            # (up to shutdown_timeout): give it a little, then kill.
+            try:
+                code = self.proc.wait(3)
+                if code != 0:
+                    problems.append("cutover exited %d after SIGTERM at the end of the test" % code)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         err = self.stderr
         for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
             if marker in err:
