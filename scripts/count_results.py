@@ -2,13 +2,21 @@
 """Add up test cases across build directories: cmocka's per-program
 "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)" lines, the integration
 runner's "integration: N passed, N failed" line, and one case per other test
-script (by its automake .trs result). Prints "N passed, N failed"."""
+script (by its automake .trs result); files given directly are read for
+"integration:" and "fuzz:" summary lines. Prints "N passed, N failed"."""
 import pathlib
 import re
 import sys
 
 passed = failed = 0
 for d in sys.argv[1:]:
+    if pathlib.Path(d).is_file():
+        text = pathlib.Path(d).read_text(errors="replace")
+        for kind in ("integration", "fuzz"):
+            m = re.findall(r"^%s: (\d+) passed, (\d+) failed" % kind, text, re.M)
+            if m:
+                passed += int(m[-1][0]); failed += int(m[-1][1])
+        continue
     for trs in pathlib.Path(d, "tests").rglob("*.trs"):
         log = trs.with_suffix(".log")
         text = log.read_text(errors="replace") if log.exists() else ""

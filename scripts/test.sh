@@ -42,5 +42,44 @@ if [ "${CUTOVER_SKIP_SANITIZERS:-0}" != 1 ]; then
 	[ $status -eq 0 ] && { check build-sanitizers/src || status=1; }
 fi
 
-python3 scripts/count_results.py . build-sanitizers/src || status=1
+# 3. A slice of the integration suite with the binary under valgrind:
+#    any definite leak or memory error makes cutover exit 99, which fails
+#    the test that stopped it.
+mkdir -p build-extra
+if command -v valgrind >/dev/null 2>&1 && [ "${CUTOVER_SKIP_VALGRIND:-0}" != 1 ]; then
+	echo "== valgrind: integration slice"
+	CUTOVER_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99" \
+		CUTOVER_BIN="$(pwd)/src/cutover" CUTOVER_SRCDIR="$(pwd)" \
+		python3 tests/integration/run.py -j2 keepalive bodies routing headers upgrade >build-extra/valgrind.log 2>&1 || status=1
+	grep -E '^(FAIL|integration:)' build-extra/valgrind.log
+fi
+
+# 4. The libFuzzer targets build with clang and survive a short run over
+#    their seed corpora.
+if command -v clang >/dev/null 2>&1 && [ "${CUTOVER_SKIP_FUZZ:-0}" != 1 ]; then
+	echo "== fuzz targets (clang, libFuzzer)"
+	rm -rf build-fuzz && mkdir -p build-fuzz
+	make distdir distdir=build-fuzz/src >/dev/null 2>&1
+	if ( cd build-fuzz/src && ./configure CC=clang --enable-fuzzing >configure.out 2>&1 &&
+		make -j"$(nproc)" fuzz/fuzz_http_parse fuzz/fuzz_http_body fuzz/fuzz_config fuzz/fuzz_path >make.out 2>&1 ); then
+		fp=0; ff=0
+		for t in http_parse http_body config path; do
+			corpus=build-fuzz/corpus-$t
+			mkdir -p "$corpus" && cp fuzz/corpus/$t/* "$corpus"/ 2>/dev/null
+			dict=""; [ -f fuzz/$t.dict ] && dict="-dict=fuzz/$t.dict"
+			if build-fuzz/src/fuzz/fuzz_$t -max_total_time="${CUTOVER_FUZZ_SECONDS:-15}" -artifact_prefix=build-fuzz/$t- $dict "$corpus" >build-fuzz/$t.log 2>&1; then
+				echo "PASS: fuzz_$t"; fp=$((fp + 1))
+			else
+				echo "FAIL: fuzz_$t"; tail -30 build-fuzz/$t.log; ff=$((ff + 1)); status=1
+			fi
+		done
+		echo "fuzz: $fp passed, $ff failed" >build-extra/fuzz.log
+	else
+		tail -30 build-fuzz/src/make.out 2>/dev/null
+		echo "fuzz: 0 passed, 1 failed" >build-extra/fuzz.log
+		status=1
+	fi
+fi
+
+python3 scripts/count_results.py . build-sanitizers/src build-extra/*.log || status=1
 exit $status

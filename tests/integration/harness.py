@@ -285,7 +285,9 @@ class Cutover:
         self._signalled = False
         self._stopped = False
         with open(self.stderr_path, "wb") as err, open(self.stdout_path, "wb") as out:
-            self.proc = subprocess.Popen([b, "-c", self.config_path] + list(args),
+            # CUTOVER_WRAPPER runs the binary under a tool, e.g. valgrind.
+            wrapper = os.environ.get("CUTOVER_WRAPPER", "").split()
+            self.proc = subprocess.Popen(wrapper + [b, "-c", self.config_path] + list(args),
                                          cwd=tmpdir(), stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=err)
         self.pid = self.proc.pid
