@@ -81,5 +81,16 @@ if command -v clang >/dev/null 2>&1 && [ "${CUTOVER_SKIP_FUZZ:-0}" != 1 ]; then
 	fi
 fi
 
+# 5. make distcheck: the tarball builds, checks and cleans up on its own.
+if [ "${CUTOVER_SKIP_DISTCHECK:-0}" != 1 ]; then
+	echo "== make distcheck"
+	if make distcheck >build-extra/distcheck.out 2>&1; then
+		echo "PASS: distcheck"; echo "integration: 1 passed, 0 failed" >build-extra/distcheck.log
+	else
+		echo "FAIL: distcheck"; tail -40 build-extra/distcheck.out
+		echo "integration: 0 passed, 1 failed" >build-extra/distcheck.log; status=1
+	fi
+fi
+
 python3 scripts/count_results.py . build-sanitizers/src build-extra/*.log || status=1
 exit $status
