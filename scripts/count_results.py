@@ -12,7 +12,7 @@ passed = failed = 0
 for d in sys.argv[1:]:
     if pathlib.Path(d).is_file():
         text = pathlib.Path(d).read_text(errors="replace")
-        for kind in ("integration", "fuzz"):
+        for kind in ("integration", "fuzz", "distcheck"):
             m = re.findall(r"^%s: (\d+) passed, (\d+) failed" % kind, text, re.M)
             if m:
                 passed += int(m[-1][0]); failed += int(m[-1][1])

@@ -85,10 +85,10 @@ fi
 if [ "${CUTOVER_SKIP_DISTCHECK:-0}" != 1 ]; then
 	echo "== make distcheck"
 	if make distcheck >build-extra/distcheck.out 2>&1; then
-		echo "PASS: distcheck"; echo "integration: 1 passed, 0 failed" >build-extra/distcheck.log
+		echo "PASS: distcheck"; echo "distcheck: 1 passed, 0 failed" >build-extra/distcheck.log
 	else
 		echo "FAIL: distcheck"; tail -40 build-extra/distcheck.out
-		echo "integration: 0 passed, 1 failed" >build-extra/distcheck.log; status=1
+		echo "distcheck: 0 passed, 1 failed" >build-extra/distcheck.log; status=1
 	fi
 fi
 
