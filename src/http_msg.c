@@ -128,10 +128,17 @@ http_msg_add_codings(struct evbuffer *out, const struct http_head *h)
 			continue;
 		while (a < f->value.len) {
 			size_t b = a;
+			bool quoted = false;
 			struct http_span c;
 
-			while (b < f->value.len && f->value.p[b] != ',')
+			/* A comma inside a quoted parameter does not end a coding. */
+			while (b < f->value.len && (quoted || f->value.p[b] != ',')) {
+				if (f->value.p[b] == '"')
+					quoted = !quoted;
+				else if (quoted && f->value.p[b] == '\\' && b + 1 < f->value.len)
+					b++;
 				b++;
+			}
 			c.p = f->value.p + a;
 			c.len = b - a;
 			while (c.len > 0 && (c.p[0] == ' ' || c.p[0] == '\t')) {
@@ -182,7 +189,9 @@ http_msg_request(struct evbuffer *out, const struct http_head *h,
 		if (n.len == 6 && IEQ(n, "expect"))
 			continue; /* we answer 100-continue ourselves */
 		if (n.len == 15 && IEQ(n, "x-forwarded-for")) {
-			seen_xff = true; /* folded into one list below */
+			/* Folded into one list below, unless the client made it hop-by-hop. */
+			if (!(has_conn && http_head_connection_lists(h, n)))
+				seen_xff = true;
 			continue;
 		}
 		/* We set these two; a client's own values are not trusted. */
