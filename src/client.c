@@ -15,6 +15,7 @@
 #include "cutover/log.h"
 #include "cutover/strbuf.h"
 #include "cutover/tunnel.h"
+#include "cutover/upstream_conn.h"
 #include "cutover/worker.h"
 
 /* How long a closing connection keeps draining the client's bytes. */
@@ -59,7 +60,6 @@ client_accept(struct worker *w, int fd, const struct sockaddr *sa)
 		strcpy(c->addr, "unknown");
 	stream_init(&c->s, w->base, fd, &client_ops, c);
 	evtimer_assign(&c->timer, w->base, client_timercb, c);
-	txn_init(&c->txn, c);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
 	w->nclients++;
 	/* The first request's head is timed from the accept. */
@@ -111,7 +111,9 @@ client_close(struct client *c, const char *reason)
 
 	log_debug("client_close", "client=%s requests=%llu reason=\"%s\"",
 	    c->addr, (unsigned long long)c->nrequests, reason);
-	txn_abort(&c->txn, reason);
+	client_release_txn(c);
+	if (c->tunnel != NULL)
+		upconn_close(c->tunnel, reason);
 	evtimer_del(&c->timer);
 	stream_close(&c->s);
 	TAILQ_REMOVE(&w->clients, c, entry);
@@ -125,7 +127,7 @@ client_finish(struct client *c, const char *reason)
 	if (c->state == CLIENT_S_CLOSING)
 		return;
 	client_set_state(c, CLIENT_S_CLOSING);
-	txn_abort(&c->txn, reason);
+	client_release_txn(c);
 	/*
 	 * Lingering close: send what we have, half-close, and keep reading
 	 * (and dropping) the client's bytes for a while, so unread request
@@ -154,8 +156,19 @@ client_error(struct client *c, int status, const char *detail)
 }
 
 void
+client_release_txn(struct client *c)
+{
+	if (c->txn == NULL)
+		return;
+	txn_abort(c->txn, "released");
+	worker_txn_put(c->w, c->txn);
+	c->txn = NULL;
+}
+
+void
 client_txn_done(struct client *c, bool keepalive)
 {
+	client_release_txn(c);
 	c->nrequests++;
 	if (!keepalive || c->peer_eof || c->w->draining) {
 		client_finish(c, "response complete");
@@ -181,7 +194,8 @@ client_drain(struct client *c)
 			client_close(c, "draining");
 		break;
 	case CLIENT_S_BUSY:
-		c->txn.keepalive = false;
+		if (c->txn != NULL)
+			c->txn->keepalive = false;
 		break;
 	case CLIENT_S_TUNNEL:
 	case CLIENT_S_CLOSING:
@@ -262,7 +276,8 @@ client_read_head(struct client *c)
 	c->scan_pos = 0;
 	evtimer_del(&c->timer);
 	client_set_state(c, CLIENT_S_BUSY);
-	txn_start(&c->txn, &h);
+	c->txn = worker_txn_get(w, c);
+	txn_start(c->txn, &h);
 }
 
 static void
@@ -277,7 +292,7 @@ client_on_read(struct stream *s, void *arg)
 		client_process(c);
 		break;
 	case CLIENT_S_BUSY:
-		txn_client_read(&c->txn);
+		txn_client_read(c->txn);
 		break;
 	case CLIENT_S_TUNNEL:
 		break; /* tunnel.c owns the callbacks in this state */
@@ -294,7 +309,7 @@ client_on_drain(struct stream *s, void *arg)
 
 	(void)s;
 	if (c->state == CLIENT_S_BUSY)
-		txn_client_drain(&c->txn);
+		txn_client_drain(c->txn);
 	else if (c->state == CLIENT_S_CLOSING && c->peer_eof)
 		client_close(c, "closed after flush");
 }
@@ -318,7 +333,7 @@ client_on_event(struct stream *s, enum stream_event ev, void *arg)
 				client_close(c, "client closed");
 		} else if (c->state == CLIENT_S_BUSY) {
 			/* A half-closed client still gets its response (S10). */
-			txn_client_read(&c->txn);
+			txn_client_read(c->txn);
 		}
 		break;
 	case STREAM_EV_ERROR:
@@ -328,8 +343,7 @@ client_on_event(struct stream *s, enum stream_event ev, void *arg)
 		client_close(c, "client too slow reading (send timeout)");
 		break;
 	case STREAM_EV_READ_TIMEOUT:
-		if (c->state == CLIENT_S_BUSY && !c->txn.resp_started) {
-			txn_abort(&c->txn, "client body timeout");
+		if (c->state == CLIENT_S_BUSY && !c->txn->resp_started) {
 			client_error(c, 408, "request body timeout");
 		} else {
 			client_close(c, "client read timeout");

@@ -42,8 +42,9 @@ void
 tunnel_start(struct client *c, struct upstream_conn *uc)
 {
 	client_set_state(c, CLIENT_S_TUNNEL);
-	c->txn.uc = uc; /* the client owns it now: client_close frees it */
-	uc->txn = &c->txn;
+	client_release_txn(c);
+	c->tunnel = uc; /* the client owns it now: client_close frees it */
+	uc->txn = NULL;
 	uc->state = UPCONN_BUSY;
 	stream_set_ops(&c->s, &tunnel_client_ops, c);
 	stream_set_ops(&uc->s, &tunnel_up_ops, c);
@@ -84,7 +85,7 @@ tunnel_eof(struct client *c, struct stream *from, struct stream *to)
 static void
 tunnel_maybe_done(struct client *c)
 {
-	struct stream *u = &c->txn.uc->s;
+	struct stream *u = &c->tunnel->s;
 
 	if ((c->s.flags & STREAM_F_EOF) && (u->flags & STREAM_F_EOF) &&
 	    stream_out_pending(&c->s) == 0 && stream_out_pending(u) == 0)
@@ -96,7 +97,7 @@ tunnel_client_read(struct stream *s, void *arg)
 {
 	struct client *c = arg;
 
-	tunnel_relay(s, &c->txn.uc->s);
+	tunnel_relay(s, &c->tunnel->s);
 }
 
 static void
@@ -114,7 +115,7 @@ tunnel_client_drain(struct stream *s, void *arg)
 	struct client *c = arg;
 
 	(void)s;
-	stream_read_start(&c->txn.uc->s);
+	stream_read_start(&c->tunnel->s);
 	tunnel_maybe_done(c);
 }
 
@@ -135,7 +136,7 @@ tunnel_client_event(struct stream *s, enum stream_event ev, void *arg)
 
 	if (ev == STREAM_EV_EOF) {
 		c->peer_eof = true;
-		tunnel_eof(c, s, &c->txn.uc->s);
+		tunnel_eof(c, s, &c->tunnel->s);
 		return;
 	}
 	client_close(c, "tunnel: client side failed");

@@ -53,12 +53,11 @@ static const char *const txn_req_names[] = { "none", "body", "done" };
 static const char *const txn_resp_names[] = { "none", "wait_head", "body", "done" };
 
 void
-txn_init(struct txn *t, struct client *c)
+txn_init(struct txn *t, struct event_base *base)
 {
 	memset(t, 0, sizeof(*t));
-	t->c = c;
-	evtimer_assign(&t->phase_timer, c->w->base, txn_phase_timercb, t);
-	evtimer_assign(&t->deadline, c->w->base, txn_deadline_cb, t);
+	evtimer_assign(&t->phase_timer, base, txn_phase_timercb, t);
+	evtimer_assign(&t->deadline, base, txn_deadline_cb, t);
 }
 
 static void

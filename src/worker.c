@@ -16,6 +16,7 @@
 #include "cutover/log.h"
 #include "cutover/route.h"
 #include "cutover/strbuf.h"
+#include "cutover/txn.h"
 #include "cutover/upstream_conn.h"
 #include "cutover/worker.h"
 
@@ -282,16 +283,45 @@ worker_cmdcb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+struct txn *
+worker_txn_get(struct worker *w, struct client *c)
+{
+	struct txn *t = w->txn_free;
+
+	if (t != NULL) {
+		w->txn_free = t->next_free;
+	} else {
+		t = xmalloc(sizeof(*t));
+		txn_init(t, w->base);
+	}
+	t->next_free = NULL;
+	t->c = c;
+	return t;
+}
+
+void
+worker_txn_put(struct worker *w, struct txn *t)
+{
+	t->c = NULL;
+	t->next_free = w->txn_free;
+	w->txn_free = t;
+}
+
 void
 worker_free(struct worker *w)
 {
 	struct client *c;
+	struct txn *t;
 
 	while ((c = TAILQ_FIRST(&w->clients)) != NULL)
 		client_close(c, "worker exit");
 	if (w->listeners != NULL)
 		worker_stop_listening(w);
 	free(w->listeners);
+	while ((t = w->txn_free) != NULL) {
+		w->txn_free = t->next_free;
+		free(t);
+	}
 	pool_free(&w->pool);
 	for (size_t i = 0; w->cfg != NULL && i < w->cfg->nupstreams; i++) {
 		balance_free(&w->balance[i]);

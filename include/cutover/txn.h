@@ -39,10 +39,13 @@ enum txn_resp_state {
 };
 
 /*
- * Embedded in struct client; lives as long as the client. Holds a config
- * reference between txn_start and txn_end; owns `uc` while set.
+ * Owner: the worker, which keeps ended ones on a free list (worker_txn_get
+ * / worker_txn_put); a client holds one from txn_start until it calls
+ * client_release_txn. Holds a config reference between txn_start and
+ * txn_end; owns `uc` while set.
  */
 struct txn {
+	struct txn *next_free; /* worker.txn_free */
 	struct client *c;
 	struct config *cfg;
 	const struct route_conf *route;
@@ -66,7 +69,8 @@ struct txn {
 	uint64_t start_ms;
 };
 
-void txn_init(struct txn *t, struct client *c);
+/* Prepare a newly allocated transaction for worker `base`. */
+void txn_init(struct txn *t, struct event_base *base);
 /* Start a request whose head `h` (fields in the worker scratch) is at the start of the client's input. */
 void txn_start(struct txn *t, struct http_head *h);
 /* More request bytes arrived on the client. */

@@ -19,6 +19,7 @@
 #include "cutover/pool.h"
 
 struct client;
+struct txn;
 
 /*
  * Connection accounting shared by all workers: limits.max_connections is
@@ -62,6 +63,7 @@ struct worker {
 	size_t nclients;
 	bool draining;
 
+	struct txn *txn_free; /* ended transactions, ready for reuse */
 	struct pool pool;
 	struct balance *balance; /* per upstream */
 	unsigned **weights;	 /* per upstream: server weights */
@@ -85,6 +87,9 @@ int worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
 int worker_start(struct worker *w) __attribute__((warn_unused_result));
 void worker_command(struct worker *w, char cmd);
 void worker_free(struct worker *w);
+/* A transaction for client `c` (reused from the free list when possible). */
+struct txn *worker_txn_get(struct worker *w, struct client *c);
+void worker_txn_put(struct worker *w, struct txn *t);
 /* A client connection closed: update counts, resume accepting, end a drain. */
 void worker_client_gone(struct worker *w);
 
