@@ -20,8 +20,8 @@
 
 /* How long a closing connection keeps draining the client's bytes. */
 #define CLIENT_LINGER_MS 2000
-/* Pipelined bytes buffered while a transaction runs. */
-#define CLIENT_PIPELINE_MAX (64 * 1024)
+/* Our own answers queued for a client that does not read them. */
+#define CLIENT_OUTPUT_MAX (256 * 1024)
 
 static void client_on_read(struct stream *s, void *arg);
 static void client_on_drain(struct stream *s, void *arg);
@@ -137,13 +137,15 @@ client_finish(struct client *c, const char *reason)
 	stream_shutdown_wr(&c->s);
 	stream_flush(&c->s);
 	evbuffer_drain(c->s.in, evbuffer_get_length(c->s.in));
-	/* Never freed here: callers up the stack still hold c. */
-	if (c->peer_eof && stream_out_pending(&c->s) == 0) {
-		client_arm_timer(c, 1);
+	stream_read_start(&c->s);
+	if (stream_out_pending(&c->s) > 0) {
+		/* The send timeout guards the flush; the linger starts after it. */
+		evtimer_del(&c->timer);
+		stream_watch_drain(&c->s, 0);
 		return;
 	}
-	stream_read_start(&c->s);
-	client_arm_timer(c, CLIENT_LINGER_MS);
+	/* Never freed here: callers up the stack still hold c. */
+	client_arm_timer(c, c->peer_eof ? 1 : CLIENT_LINGER_MS);
 }
 
 void
@@ -170,7 +172,9 @@ client_txn_done(struct client *c, bool keepalive)
 {
 	client_release_txn(c);
 	c->nrequests++;
-	if (!keepalive || c->peer_eof || c->w->draining) {
+	/* A half-closed client still gets answers to what it already sent (S10). */
+	if (!keepalive || c->w->draining ||
+	    (c->peer_eof && evbuffer_get_length(c->s.in) == 0)) {
 		client_finish(c, "response complete");
 		return;
 	}
@@ -224,15 +228,28 @@ client_process(struct client *c)
 		}
 		if (c->state != CLIENT_S_HEAD)
 			break;
+		if (stream_out_pending(&c->s) >= CLIENT_OUTPUT_MAX) {
+			/*
+			 * A pipelining client that does not read its answers
+			 * gets no more until it does (resumed in on_drain).
+			 */
+			stream_read_stop(&c->s);
+			stream_watch_drain(&c->s, CLIENT_OUTPUT_MAX / 4);
+			break;
+		}
 		client_read_head(c);
 		/* client_read_head may have freed c only via client_close, which it never calls. */
 		if (c->state == before && evbuffer_get_length(c->s.in) == len_before)
 			break;
 	}
 	c->in_process = false;
-	if (c->peer_eof && evbuffer_get_length(c->s.in) == 0 &&
+	/* Half-closed and nothing complete left to answer: done. */
+	if (c->peer_eof && stream_out_pending(&c->s) < CLIENT_OUTPUT_MAX &&
 	    (c->state == CLIENT_S_IDLE || c->state == CLIENT_S_HEAD)) {
-		client_close(c, "client closed");
+		if (stream_out_pending(&c->s) > 0)
+			client_finish(c, "client closed");
+		else
+			client_close(c, "client closed");
 		return false;
 	}
 	return true;
@@ -308,10 +325,24 @@ client_on_drain(struct stream *s, void *arg)
 	struct client *c = arg;
 
 	(void)s;
-	if (c->state == CLIENT_S_BUSY)
+	switch (c->state) {
+	case CLIENT_S_BUSY:
 		txn_client_drain(c->txn);
-	else if (c->state == CLIENT_S_CLOSING && c->peer_eof)
-		client_close(c, "closed after flush");
+		break;
+	case CLIENT_S_IDLE:
+	case CLIENT_S_HEAD:
+		stream_read_start(&c->s);
+		client_process(c);
+		break;
+	case CLIENT_S_CLOSING:
+		if (c->peer_eof)
+			client_close(c, "closed after flush");
+		else
+			client_arm_timer(c, CLIENT_LINGER_MS);
+		break;
+	case CLIENT_S_TUNNEL:
+		break;
+	}
 }
 
 static void
@@ -323,11 +354,9 @@ client_on_event(struct stream *s, enum stream_event ev, void *arg)
 	switch (ev) {
 	case STREAM_EV_EOF:
 		c->peer_eof = true;
-		if (c->state == CLIENT_S_IDLE) {
-			client_close(c, "client closed");
-		} else if (c->state == CLIENT_S_HEAD) {
-			if (client_process(c) && c->state == CLIENT_S_HEAD)
-				client_close(c, "client closed mid-head");
+		if (c->state == CLIENT_S_IDLE || c->state == CLIENT_S_HEAD) {
+			/* Answers what is complete, then finishes or closes. */
+			(void)client_process(c);
 		} else if (c->state == CLIENT_S_CLOSING) {
 			if (stream_out_pending(&c->s) == 0)
 				client_close(c, "client closed");

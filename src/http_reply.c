@@ -70,8 +70,20 @@ void
 http_reply_error(struct evbuffer *out, int status, const char *detail,
     bool close)
 {
-	struct strbuf body;
+	http_reply_error_to(out, status, detail, close, false, 1);
+}
 
+void
+http_reply_error_to(struct evbuffer *out, int status, const char *detail,
+    bool close, bool head_only, int client_minor)
+{
+	struct strbuf body;
+	const char *conn = "";
+
+	if (close)
+		conn = "Connection: close\r\n";
+	else if (client_minor == 0)
+		conn = "Connection: keep-alive\r\n";
 	strbuf_init(&body);
 	strbuf_adds(&body, "{\"error\":\"");
 	strbuf_adds(&body, http_reply_error_text(status));
@@ -88,9 +100,10 @@ http_reply_error(struct evbuffer *out, int status, const char *detail,
 	    "Content-Length: %zu\r\n"
 	    "%s"
 	    "\r\n",
-	    status, http_reply_reason(status), body.len,
-	    close ? "Connection: close\r\n" : "");
-	evbuffer_add(out, body.s, body.len);
+	    status, http_reply_reason(status), body.len, conn);
+	/* A HEAD answer has the length of the body it leaves out (RFC 9110 9.3.2). */
+	if (!head_only)
+		evbuffer_add(out, body.s, body.len);
 	strbuf_free(&body);
 }
 

@@ -17,6 +17,7 @@
 #include "cutover/stream.h"
 
 #define STREAM_READ_CHUNK 16384
+#define STREAM_READ_ROUNDS 4
 
 static void stream_readcb(evutil_socket_t fd, short what, void *arg);
 static void stream_writecb(evutil_socket_t fd, short what, void *arg);
@@ -214,14 +215,30 @@ stream_readcb(evutil_socket_t fd, short what, void *arg)
 	struct stream *s = arg;
 	struct evbuffer_iovec v[2];
 	int nv;
-	ssize_t n;
+	ssize_t n = 0;
+	size_t got = 0;
 
 	(void)what;
-	nv = evbuffer_reserve_space(s->in, STREAM_READ_CHUNK, v, 2);
-	if (nv <= 0)
-		return;
-	n = readv(fd, (struct iovec *)v, nv);
-	if (n > 0) {
+	/*
+	 * A full read means more is likely waiting: take up to a few chunks
+	 * per wakeup (bulk transfers then cost fewer epoll_wait calls), and
+	 * call the owner once, last.
+	 */
+	for (int round = 0; round < STREAM_READ_ROUNDS; round++) {
+		size_t want = 0;
+
+		nv = evbuffer_reserve_space(s->in, STREAM_READ_CHUNK, v, 2);
+		if (nv <= 0)
+			break;
+		for (int i = 0; i < nv; i++)
+			want += v[i].iov_len;
+		n = readv(fd, (struct iovec *)v, nv);
+		if (n <= 0) {
+			evbuffer_commit_space(s->in, v, 0);
+			if (got > 0)
+				break; /* report what we have; EOF or error comes next time */
+			goto nothing;
+		}
 		size_t left = (size_t)n;
 		for (int i = 0; i < nv; i++) {
 			size_t take = left < v[i].iov_len ? left : v[i].iov_len;
@@ -229,12 +246,18 @@ stream_readcb(evutil_socket_t fd, short what, void *arg)
 			left -= take;
 		}
 		evbuffer_commit_space(s->in, v, nv);
-		s->bytes_in += (uint64_t)n;
+		got += (size_t)n;
+		if ((size_t)n < want)
+			break;
+	}
+	if (got > 0) {
+		s->bytes_in += got;
 		stream_arm_timer(s);
 		s->ops->on_read(s, s->arg);
 		return;
 	}
-	evbuffer_commit_space(s->in, v, 0);
+	return;
+nothing:
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n == 0) {

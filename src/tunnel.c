@@ -58,6 +58,9 @@ tunnel_start(struct client *c, struct upstream_conn *uc)
 	stream_flush(&c->s);
 	tunnel_relay(&uc->s, &c->s);
 	tunnel_relay(&c->s, &uc->s);
+	/* A client that half-closed before the 101: pass the close on. */
+	if (c->s.flags & STREAM_F_EOF)
+		tunnel_eof(c, &c->s, &uc->s);
 }
 
 static void
@@ -87,9 +90,17 @@ tunnel_maybe_done(struct client *c)
 {
 	struct stream *u = &c->tunnel->s;
 
-	if ((c->s.flags & STREAM_F_EOF) && (u->flags & STREAM_F_EOF) &&
-	    stream_out_pending(&c->s) == 0 && stream_out_pending(u) == 0)
+	if (!(c->s.flags & STREAM_F_EOF) || !(u->flags & STREAM_F_EOF))
+		return;
+	if (stream_out_pending(&c->s) == 0 && stream_out_pending(u) == 0) {
 		client_close(c, "tunnel closed");
+		return;
+	}
+	/* Both closed, bytes still queued: look again when they are out. */
+	if (stream_out_pending(&c->s) > 0)
+		stream_watch_drain(&c->s, 0);
+	if (stream_out_pending(u) > 0)
+		stream_watch_drain(u, 0);
 }
 
 static void

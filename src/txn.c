@@ -122,7 +122,8 @@ txn_reply_local(struct txn *t, int status, const char *detail)
 		client_error(c, status, detail);
 		return;
 	}
-	http_reply_error(c->s.out, status, detail, false);
+	http_reply_error_to(c->s.out, status, detail, false,
+	    t->meth == HTTP_M_HEAD, t->client_minor);
 	stream_flush(&c->s);
 	txn_end(t, false);
 	client_txn_done(c, true);
@@ -276,6 +277,8 @@ txn_connect(struct txn *t)
 	t->uc = upconn_take_idle(ps, &txn_up_ops, t);
 	if (t->uc != NULL) {
 		t->uc->txn = t;
+		/* An upstream that stops reading our request is as stuck as a silent one. */
+		stream_set_timeouts(&t->uc->s, 0, up->response_timeout_ms);
 		return true;
 	}
 	t->uc = upconn_connect(w, ps, &txn_up_ops, t);
@@ -363,12 +366,20 @@ txn_pump_request(struct txn *t)
 			return;
 		}
 	}
+	stream_flush(&t->uc->s);
+	/*
+	 * Reads paused for flow control resume here too, not only from
+	 * on_drain: a flush that the kernel took whole never blocks, so no
+	 * drain callback would come.
+	 */
+	if (t->req == TXN_REQ_BODY && stream_out_pending(&t->uc->s) < TXN_HIGH_WATER &&
+	    !(t->uc->s.flags & STREAM_F_CONNECTING))
+		stream_read_start(&c->s);
 	if (t->req == TXN_REQ_DONE) {
 		stream_set_timeouts(&c->s, 0, t->cfg->client_timeouts.send_ms);
 		if (t->resp == TXN_RESP_WAIT_HEAD && t->uc->state != UPCONN_CONNECTING)
 			txn_arm(&t->phase_timer, t->up->response_timeout_ms);
 	}
-	stream_flush(&t->uc->s);
 }
 
 void
@@ -458,7 +469,16 @@ txn_read_response_head(struct txn *t)
 			break;
 		}
 		if (h.status >= 100 && h.status < 200 && h.status != 101) {
-			/* Interim responses: we already said 100 ourselves. */
+			/*
+			 * Interim responses go on to HTTP/1.1 clients (RFC 9110
+			 * 15.2), except 100: we answered Expect ourselves.
+			 */
+			if (h.status != 100 && t->client_minor >= 1) {
+				memset(&m, 0, sizeof(m));
+				m.framing = HTTP_OUT_NONE;
+				http_msg_response(c->s.out, &h, &m);
+				stream_flush(&c->s);
+			}
 			evbuffer_drain(in, h.head_len);
 			continue;
 		}
@@ -511,13 +531,15 @@ txn_read_response_head(struct txn *t)
 		t->resp_started = true;
 		http_body_init(&t->resp_body, h.framing, h.content_length);
 		txn_set_resp(t, TXN_RESP_BODY);
-		stream_set_timeouts(&t->uc->s, t->up->read_timeout_ms, 0);
+		stream_set_timeouts(&t->uc->s, t->up->read_timeout_ms,
+		    t->up->response_timeout_ms);
 		if (h.framing == HTTP_FRAMING_NONE) {
 			txn_set_resp(t, TXN_RESP_DONE);
 			stream_flush(&c->s);
 			{
 				bool reuse = evbuffer_get_length(in) == 0 &&
-				    t->req == TXN_REQ_DONE && !t->up_no_reuse;
+				    t->req == TXN_REQ_DONE && !t->up_no_reuse &&
+				    stream_out_pending(&t->uc->s) == 0;
 				bool ka = t->keepalive;
 
 				txn_end(t, reuse);
@@ -584,7 +606,7 @@ txn_pump_response(struct txn *t)
 	if (t->resp == TXN_RESP_DONE) {
 		/* Bytes after a complete response poison the connection (U10). */
 		bool reuse = evbuffer_get_length(in) == 0 && t->req == TXN_REQ_DONE &&
-		    !t->up_no_reuse;
+		    !t->up_no_reuse && stream_out_pending(&t->uc->s) == 0;
 		bool ka = t->keepalive;
 
 		txn_end(t, reuse);
@@ -603,6 +625,7 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 	case STREAM_EV_CONNECTED:
 		evtimer_del(&t->phase_timer);
 		t->uc->state = UPCONN_BUSY;
+		stream_set_timeouts(&t->uc->s, 0, t->up->response_timeout_ms);
 		stream_read_start(&t->uc->s);
 		if (t->req == TXN_REQ_DONE)
 			txn_arm(&t->phase_timer, t->up->response_timeout_ms);
@@ -701,7 +724,8 @@ txn_upstream_failed(struct txn *t, int status, const char *why)
 		client_error(c, status, why);
 		return;
 	}
-	http_reply_error(c->s.out, status, why, false);
+	http_reply_error_to(c->s.out, status, why, false,
+	    t->meth == HTTP_M_HEAD, t->client_minor);
 	stream_flush(&c->s);
 	txn_end(t, false);
 	client_txn_done(c, true);

@@ -21,6 +21,12 @@ const char *http_reply_error_text(int status);
  */
 void http_reply_error(struct evbuffer *out, int status, const char *detail,
     bool close);
+/*
+ * The same, shaped for the request it answers: no body for HEAD, and
+ * Connection: keep-alive for an HTTP/1.0 client that keeps the connection.
+ */
+void http_reply_error_to(struct evbuffer *out, int status, const char *detail,
+    bool close, bool head_only, int client_minor);
 /* Append a `respond` route's answer (no body for HEAD). */
 void http_reply_respond(struct evbuffer *out, const struct route_respond *r,
     bool head_only, bool close, int client_minor);
