@@ -2,6 +2,7 @@
 
 import time
 
+import harness
 from harness import Client, Cutover, echoed, simple_config
 from upstream import Upstream, by_path, delay, echo
 
@@ -88,3 +89,24 @@ def test_connection_close_from_client_is_honoured():
     c.request("GET", "/bye", [("Connection", "close")])
     echoed(c.read_response())
     assert c.wait_closed(2.0), "connection still open after Connection: close"
+
+
+@harness.params({"expires": ("300ms", 2), "kept": ("10s", 1)})
+def test_pooled_connection_lives_for_idle_timeout(idle_timeout, connections):
+    # Two requests 1 s apart: a pool idle_timeout shorter than the gap means
+    # the first connection was closed by cutover and a new one was opened.
+    up = Upstream(echo())
+    cut = Cutover(simple_config(up, workers=1, upstream={"idle_timeout": idle_timeout}))
+    echoed(cut.request("GET", "/first"))
+    time.sleep(1.0)
+    echoed(cut.request("GET", "/second"))
+    assert up.connections == connections, \
+        "idle_timeout %s: upstream saw %d connections, want %d" % (idle_timeout, up.connections, connections)
+
+
+def test_server_host_name_is_resolved_at_load():
+    up = Upstream(echo())
+    cfg = simple_config(up)
+    cfg["upstreams"]["app"]["servers"] = [{"address": "localhost:%d" % up.port}]
+    cut = Cutover(cfg)
+    assert echoed(cut.request("GET", "/by-name"))["target"] == "/by-name"
