@@ -524,7 +524,13 @@ txn_read_response_head(struct txn *t)
 			t->keepalive = false;
 		m.close = !t->keepalive;
 		m.keepalive_10 = t->keepalive && t->client_minor == 0;
-		if (h.flags & HTTP_F_NO_REUSE)
+		/*
+		 * An answer that came before our request was fully written
+		 * leaves the connection's framing to the upstream's mercy:
+		 * never pool it.
+		 */
+		if ((h.flags & HTTP_F_NO_REUSE) || t->req != TXN_REQ_DONE ||
+		    stream_out_pending(&t->uc->s) > 0)
 			t->up_no_reuse = true;
 		http_msg_response(c->s.out, &h, &m);
 		evbuffer_drain(in, h.head_len);
