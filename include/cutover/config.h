@@ -151,6 +151,38 @@ struct client_timeouts_conf {
 	uint64_t idle_ms;   /* default 60 s */
 };
 
+enum reqid_generator {
+	REQID_GEN_UUID7 = 0,
+	REQID_GEN_UUID4,
+};
+
+/* correlation: the request ID header (SPEC section 3). */
+struct correlation_conf {
+	char *header;	      /* default "X-Request-ID" */
+	bool accept_incoming; /* default true: keep a well-formed incoming ID */
+	enum reqid_generator generate; /* default uuid7 */
+	bool echo;	      /* default true: set it on the response too */
+	bool traceparent;     /* default true: W3C Trace Context */
+};
+
+/* access_log: one JSON line a request. */
+struct access_log_conf {
+	bool enabled;	/* false for "off" */
+	bool to_stdout; /* "stdout" (the default) */
+	char *path;	/* a file, resolved against the config's directory; NULL otherwise */
+};
+
+/* admin: the admin API listener; only when the section is present. */
+struct admin_conf {
+	bool enabled;
+	char *address; /* default "127.0.0.1:9901" */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char *token_file; /* NULL: no authentication */
+	char *token;	  /* the file's first line, read at load; NULL without token_file */
+	struct conf_mark mark;
+};
+
 /*
  * One configuration generation. Allocated by config_load(), freed by
  * config_free() (directly, or by the last config_unref()).
@@ -167,6 +199,9 @@ struct config {
 
 	struct limits_conf limits;
 	struct client_timeouts_conf client_timeouts;
+	struct correlation_conf correlation;
+	struct access_log_conf access_log;
+	struct admin_conf admin;
 
 	struct upstream_conf *upstreams;
 	size_t nupstreams;

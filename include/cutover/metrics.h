@@ -1,0 +1,67 @@
+/*
+ * metrics: Prometheus counters and histograms (SPEC section 6), counted per
+ * worker without locks and summed when /metrics is scraped.
+ *
+ * Each worker owns one struct metrics_worker and is its only writer; the
+ * admin thread reads. Counters are relaxed atomics: a single writer's
+ * increment is a plain load and store (no lock prefix), and a reader never
+ * sees a torn value. Label values come only from the configuration (route
+ * and upstream names) and from bounded sets (status 100-599, outcomes), so
+ * cardinality is bounded.
+ */
+#ifndef CUTOVER_METRICS_H
+#define CUTOVER_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cutover/config.h"
+#include "cutover/strbuf.h"
+
+/* No route / no upstream (a 404, a respond route, an early 400). */
+#define METRICS_NONE SIZE_MAX
+
+enum metrics_outcome {
+	METRICS_TRY_SUCCESS = 0,
+	METRICS_TRY_FAILURE,	     /* 5xx, invalid response */
+	METRICS_TRY_TIMEOUT,
+	METRICS_TRY_RESET,
+	METRICS_TRY_CONNECT_FAILURE,
+	METRICS_TRY__COUNT,
+};
+
+struct metrics_worker;
+
+/* Allocate counters sized for `cfg` (routes, upstreams, listeners). */
+struct metrics_worker *metrics_worker_new(const struct config *cfg);
+void metrics_worker_free(struct metrics_worker *m);
+
+/* One finished request: cutover_requests_total and the duration histogram. */
+void metrics_request(struct metrics_worker *m, size_t route, size_t upstream,
+    int status, uint64_t duration_us);
+/* One try towards an upstream: cutover_upstream_tries_total. */
+void metrics_try(struct metrics_worker *m, size_t upstream,
+    enum metrics_outcome o);
+/* cutover_connections_active{listener}: +1 on accept, -1 on close. */
+void metrics_connection(struct metrics_worker *m, size_t listener, int delta);
+/* cutover_upstream_connections{upstream,state="active"|"idle"}. */
+void metrics_upstream_conns(struct metrics_worker *m, size_t upstream,
+    int active_delta, int idle_delta);
+
+/* Requests counted for (route, upstream) over all workers; upstream may be METRICS_NONE for all. */
+uint64_t metrics_sum_requests(struct metrics_worker *const *w, size_t n,
+    size_t route, size_t upstream);
+
+/*
+ * Append the Prometheus text exposition (version 0.0.4) of every metric,
+ * summed over the `n` workers, with HELP and TYPE lines and escaped label
+ * values. `extra` (may be NULL) is appended verbatim before the end: other
+ * modules' metrics, already formatted.
+ */
+void metrics_render(struct strbuf *out, const struct config *cfg,
+    struct metrics_worker *const *w, size_t n, const char *extra);
+
+/* Escape a label value (backslash, double quote, newline) into `out`. */
+void metrics_escape_label(struct strbuf *out, const char *v);
+
+#endif /* CUTOVER_METRICS_H */

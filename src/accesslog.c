@@ -1,0 +1,1 @@
+/* accesslog: placeholder until implemented */

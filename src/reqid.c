@@ -1,0 +1,1 @@
+/* reqid: placeholder until implemented */

@@ -1,0 +1,1 @@
+/* traceparent: placeholder until implemented */
