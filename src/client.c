@@ -9,10 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cutover/accesslog.h"
 #include "cutover/client.h"
+#include "cutover/clock.h"
 #include "cutover/http_parse.h"
 #include "cutover/http_reply.h"
 #include "cutover/log.h"
+#include "cutover/metrics.h"
+#include "cutover/reqid.h"
 #include "cutover/strbuf.h"
 #include "cutover/tunnel.h"
 #include "cutover/upstream_conn.h"
@@ -29,6 +33,8 @@ static void client_on_event(struct stream *s, enum stream_event ev, void *arg);
 static void client_timercb(evutil_socket_t fd, short what, void *arg);
 static void client_arm_timer(struct client *c, uint64_t ms);
 static void client_read_head(struct client *c);
+static void client_account_error(struct client *c, int status, const char *id,
+    size_t in);
 
 static const struct stream_ops client_ops = {
 	.on_read = client_on_read,
@@ -45,11 +51,14 @@ static const char *const client_state_names[] = {
 };
 
 void
-client_accept(struct worker *w, int fd, const struct sockaddr *sa)
+client_accept(struct worker *w, size_t listener, int fd,
+    const struct sockaddr *sa)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
 
 	c->w = w;
+	c->listener = listener;
+	metrics_connection(w->metrics, listener, 1);
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    c->addr, sizeof(c->addr));
@@ -116,6 +125,7 @@ client_close(struct client *c, const char *reason)
 		upconn_close(c->tunnel, reason);
 	evtimer_del(&c->timer);
 	stream_close(&c->s);
+	metrics_connection(w->metrics, c->listener, -1);
 	TAILQ_REMOVE(&w->clients, c, entry);
 	free(c);
 	worker_client_gone(w);
@@ -126,6 +136,7 @@ client_finish(struct client *c, const char *reason)
 {
 	if (c->state == CLIENT_S_CLOSING)
 		return;
+	log_debug("client_finish", "client=%s reason=\"%s\"", c->addr, reason);
 	client_set_state(c, CLIENT_S_CLOSING);
 	client_release_txn(c);
 	/*
@@ -148,13 +159,51 @@ client_finish(struct client *c, const char *reason)
 	client_arm_timer(c, c->peer_eof ? 1 : CLIENT_LINGER_MS);
 }
 
+/*
+ * An answer of ours that ends the connection. Inside a transaction it
+ * carries the request's ID and is accounted with it; before one (a head we
+ * could not parse) it gets a fresh ID and its own log line.
+ */
 void
 client_error(struct client *c, int status, const char *detail)
 {
+	const struct correlation_conf *cc = &c->w->cfg->correlation;
+	struct http_reply_opts o = { .close = true, .client_minor = 1 };
+	char fresh[REQID_UUID_LEN + 1];
+
 	log_debug("client_error", "client=%s status=%d detail=\"%s\"", c->addr,
 	    status, detail ? detail : "");
-	http_reply_error(c->s.out, status, detail, true);
+	if (c->txn != NULL) {
+		o.request_id = c->txn->reqid;
+		o.head_only = c->txn->meth == HTTP_M_HEAD;
+		if (c->txn->cfg != NULL)
+			c->txn->status = status;
+	} else {
+		reqid_uuid7(fresh, clock_unix_ms(), &c->w->rng);
+		o.request_id = fresh;
+	}
+	o.id_header = cc->echo ? cc->header : NULL;
+	if (c->txn == NULL)
+		client_account_error(c, status, fresh, evbuffer_get_length(c->s.in));
+	http_reply_error_opts(c->s.out, status, detail, &o);
 	client_finish(c, http_reply_error_text(status));
+}
+
+/* The access-log line and count for an answer given before any request was parsed. */
+static void
+client_account_error(struct client *c, int status, const char *id, size_t in)
+{
+	struct accesslog_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.ts_unix_us = clock_unix_ms() * 1000u;
+	e.request_id = id;
+	e.client = c->addr;
+	e.status = status;
+	e.bytes_in = in;
+	e.upstream_us = -1;
+	metrics_request(c->w->metrics, METRICS_NONE, METRICS_NONE, status, 0);
+	accesslog_write(c->w->alog, &e);
 }
 
 void
@@ -163,6 +212,7 @@ client_release_txn(struct client *c)
 	if (c->txn == NULL)
 		return;
 	txn_abort(c->txn, "released");
+	txn_account(c->txn);
 	worker_txn_put(c->w, c->txn);
 	c->txn = NULL;
 }

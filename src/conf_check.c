@@ -5,6 +5,8 @@
  * The warnings are conservative: a route is only said to be unreachable
  * when an earlier route is certain to take every request it could match.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@ static bool conf_check_under(const char *prefix, const char *path);
 static bool conf_check_only_path(const struct route_conf *r);
 static bool conf_check_covers(const struct route_conf *a,
     const struct route_conf *b);
+static bool conf_check_loopback(const struct sockaddr_storage *ss);
 
 size_t
 conf_check_distance(const char *a, const char *b, size_t max)
@@ -153,11 +156,45 @@ conf_check_covers(const struct route_conf *a, const struct route_conf *b)
 	return false;
 }
 
+/* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
+static bool
+conf_check_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+			s6->sin6_addr.s6_addr[12] == 127);
+	}
+	return false;
+}
+
 void
 conf_check_warnings(const struct config *c, struct conf_mark routes_mark,
     struct config_diag *d)
 {
 	bool catchall = false;
+
+	/*
+	 * The admin API can force breakers open and reload. Off loopback
+	 * without a token anyone who reaches it may; with a token the
+	 * operator has chosen to expose it (say, for a remote Prometheus),
+	 * and a warning they cannot silence would only teach them to skip
+	 * warnings. Its lack of TLS is documented in cutover.yaml(5).
+	 */
+	if (c->admin.enabled && c->admin.address != NULL &&
+	    c->admin.token == NULL && !conf_check_loopback(&c->admin.addr))
+		config_diag_warning(d, c->path, c->admin.mark,
+		    "admin API on a non-loopback address \"%s\" without "
+		    "token_file: anyone who can reach it can force breakers and "
+		    "reload",
+		    c->admin.address);
 
 	for (size_t i = 0; i < c->nupstreams; i++) {
 		const struct upstream_conf *u = &c->upstreams[i];

@@ -6,7 +6,9 @@
  * and where its value lives. One walker, conf_load_walk(), applies the
  * defaults, rejects unknown keys (with a suggestion) and keys this version
  * does not support yet, reports missing required keys, and stores each
- * value; keys whose value is a structure of its own have a handler.
+ * value; keys whose value is a structure of its own have a handler (a
+ * handler key with a default is first called with that default as a
+ * scalar node at 0:0 and key NULL, so it must accept key == NULL).
  * Sections are processed in table order, not file order, so `upstreams`
  * is built before `routes` refer to it.
  *
@@ -15,16 +17,19 @@
  * returns NULL. tests/docs_check.sh greps the table for key names, so
  * keep one entry a line, starting `{ SEC_..., "name", CONF_T_...`.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +46,7 @@
 #define CONF_LOAD_MAX_FILE (64u << 20)	 /* the configuration itself */
 #define CONF_LOAD_MAX_IN_FILE (16u << 20) /* one in_file list */
 #define CONF_LOAD_MAX_WORKERS 256
+#define CONF_LOAD_MAX_TOKEN_FILE 4096u	 /* admin.token_file */
 
 /* The sections of the schema; each is a mapping in the file. */
 enum conf_section {
@@ -58,6 +64,9 @@ enum conf_section {
 	SEC_REWRITE,
 	SEC_REPLACE,
 	SEC_RESPOND,
+	SEC_CORRELATION,
+	SEC_ACCESS_LOG,
+	SEC_ADMIN,
 };
 
 enum conf_type {
@@ -68,6 +77,7 @@ enum conf_type {
 	CONF_T_STRING,	 /* char *, owned by the struct */
 	CONF_T_PATH,	 /* char *, "/..." without trailing '/' unless "/" */
 	CONF_T_WORKERS,	 /* unsigned: "auto" or 1..CONF_LOAD_MAX_WORKERS */
+	CONF_T_ENUM,	 /* a word of conf_enums[], stored as its C enum (int) */
 	CONF_T_SECTION,	 /* a nested mapping at `off`, schema `sub` */
 	CONF_T_CUSTOM,	 /* handler `fn` */
 	CONF_T_UNSUPPORTED,
@@ -122,6 +132,9 @@ static conf_load_fn conf_load_path_prefix, conf_load_path_exact;
 static conf_load_fn conf_load_path_regex, conf_load_methods, conf_load_host;
 static conf_load_fn conf_load_headers, conf_load_cookies, conf_load_query;
 static conf_load_fn conf_load_cond_in, conf_load_cond_in_file;
+static conf_load_fn conf_load_correlation_header, conf_load_access_log_path;
+static conf_load_fn conf_load_admin, conf_load_admin_address;
+static conf_load_fn conf_load_admin_token_file;
 
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
 #define NOWHERE 0, 0
@@ -141,10 +154,22 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_TOP, "upstream_defaults", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_upstream_defaults, 0 },
 	{ SEC_TOP, "upstreams", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_upstreams, 0 },
 	{ SEC_TOP, "routes", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_routes, 0 },
-	{ SEC_TOP, "admin", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_TOP, "correlation", CONF_T_SECTION, NULL, AT(struct config, correlation), ANY, SEC_CORRELATION, NULL, 0 },
+	{ SEC_TOP, "access_log", CONF_T_SECTION, NULL, AT(struct config, access_log), ANY, SEC_ACCESS_LOG, NULL, 0 },
+	{ SEC_TOP, "admin", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_admin, 0 }, /* after listeners */
 	{ SEC_TOP, "watch", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_TOP, "correlation", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_TOP, "access_log", CONF_T_UNSUPPORTED, UNSUPPORTED },
+
+	{ SEC_CORRELATION, "header", CONF_T_CUSTOM, "X-Request-ID", NOWHERE, ANY, SEC_NONE, conf_load_correlation_header, 0 },
+	{ SEC_CORRELATION, "accept_incoming", CONF_T_BOOL, "true", AT(struct correlation_conf, accept_incoming), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_CORRELATION, "generate", CONF_T_ENUM, "uuid7", AT(struct correlation_conf, generate), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_CORRELATION, "echo", CONF_T_BOOL, "true", AT(struct correlation_conf, echo), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_CORRELATION, "traceparent", CONF_T_BOOL, "true", AT(struct correlation_conf, traceparent), ANY, SEC_NONE, NULL, 0 },
+
+	{ SEC_ACCESS_LOG, "path", CONF_T_CUSTOM, "stdout", NOWHERE, ANY, SEC_NONE, conf_load_access_log_path, 0 },
+	{ SEC_ACCESS_LOG, "format", CONF_T_ENUM, "json", AT(struct access_log_conf, format), ANY, SEC_NONE, NULL, 0 },
+
+	{ SEC_ADMIN, "address", CONF_T_CUSTOM, "127.0.0.1:9901", NOWHERE, ANY, SEC_NONE, conf_load_admin_address, 0 },
+	{ SEC_ADMIN, "token_file", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_admin_token_file, 0 },
 
 	{ SEC_LISTENER, "address", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_listener_address, CONF_F_REQUIRED },
 	{ SEC_LISTENER, "tls", CONF_T_UNSUPPORTED, UNSUPPORTED },
@@ -216,6 +241,23 @@ static const struct conf_key conf_schema[] = {
 
 #define CONF_SCHEMA_N (sizeof(conf_schema) / sizeof(conf_schema[0]))
 
+/* The words of each CONF_T_ENUM key, in the order messages list them. */
+struct conf_enum {
+	enum conf_section sec;
+	const char *key;
+	struct {
+		const char *word; /* NULL ends the list */
+		int value;
+	} words[4];
+};
+
+static const struct conf_enum conf_enums[] = {
+	{ SEC_CORRELATION, "generate", { { "uuid4", REQID_GEN_UUID4 }, { "uuid7", REQID_GEN_UUID7 } } },
+	{ SEC_ACCESS_LOG, "format", { { "json", ACCESS_LOG_JSON } } },
+};
+
+#define CONF_ENUMS_N (sizeof(conf_enums) / sizeof(conf_enums[0]))
+
 static struct config *config_load_buf(const char *name, const char *buf,
     size_t len, const char *dir, unsigned flags, struct config_diag *diag);
 static void config_diag_vadd(char ***list, size_t *n, const char *file,
@@ -261,6 +303,12 @@ static int conf_load_read_file(const char *path, size_t max, char **out,
 static void conf_load_free_cond(struct match_cond *mc);
 static void conf_load_free_route(struct route_conf *r);
 static char *conf_load_dirname(const char *path);
+static const struct conf_enum *conf_load_enum(const struct conf_key *k);
+static char *conf_load_resolve(const struct conf_load_ctx *x, const char *s);
+static uint16_t conf_load_sa_port(const struct sockaddr_storage *ss);
+static bool conf_load_sa_unspec(const struct sockaddr_storage *ss);
+static bool conf_load_sa_overlap(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b);
 
 /* ---- diagnostics */
 
@@ -396,9 +444,39 @@ conf_load_expected(const struct conf_key *k, char *buf, size_t size)
 		return buf;
 	case CONF_T_SECTION:
 		return "a mapping";
+	case CONF_T_ENUM: {
+		const struct conf_enum *e = conf_load_enum(k);
+		size_t n = 0, used = 0;
+
+		while (n < sizeof(e->words) / sizeof(e->words[0]) &&
+		    e->words[n].word != NULL)
+			n++;
+		buf[0] = '\0';
+		for (size_t i = 0; i < n && used < size; i++) {
+			int w = snprintf(buf + used, size - used, "%s\"%s\"",
+			    i == 0 ? "" : i + 1 == n ? " or " : ", ",
+			    e->words[i].word);
+
+			if (w < 0)
+				break;
+			used += (size_t)w;
+		}
+		return buf;
+	}
 	default:
 		return "a string";
 	}
+}
+
+/* The word list of CONF_T_ENUM key k; a key without one is a broken schema. */
+static const struct conf_enum *
+conf_load_enum(const struct conf_key *k)
+{
+	for (size_t i = 0; i < CONF_ENUMS_N; i++)
+		if (conf_enums[i].sec == k->sec &&
+		    strcmp(conf_enums[i].key, k->name) == 0)
+			return &conf_enums[i];
+	fatal("conf_load: enum key %s has no words", k->name);
 }
 
 /* ---- node helpers: each reports its own error */
@@ -576,6 +654,38 @@ conf_load_value(struct conf_load_ctx *x, void *obj, const struct conf_key *k,
 		}
 		conf_load_store_uint(p, k->size, v);
 		return 0;
+	case CONF_T_ENUM: {
+		const struct conf_enum *e = conf_load_enum(k);
+		struct conf_check_suggest sg;
+
+		conf_check_suggest_init(&sg, text);
+		for (size_t i = 0; i < sizeof(e->words) / sizeof(e->words[0]) &&
+		     e->words[i].word != NULL;
+		     i++) {
+			if (strcmp(text, e->words[i].word) == 0) {
+				int iv = e->words[i].value;
+
+				if (k->size != sizeof(iv))
+					fatal("conf_load: enum %s of size %zu",
+					    k->name, k->size);
+				memcpy(p, &iv, sizeof(iv));
+				return 0;
+			}
+			conf_check_suggest_add(&sg, e->words[i].word);
+		}
+		if (n == NULL)
+			fatal("conf_load: bad default for %s", k->name);
+		if (sg.best != NULL)
+			conf_load_err(x, n,
+			    "expected %s, got \"%s\" (did you mean \"%s\"?)",
+			    conf_load_expected(k, exp, sizeof(exp)),
+			    conf_load_show(text, show, sizeof(show)), sg.best);
+		else
+			conf_load_err(x, n, "expected %s, got \"%s\"",
+			    conf_load_expected(k, exp, sizeof(exp)),
+			    conf_load_show(text, show, sizeof(show)));
+		return -1;
+	}
 	case CONF_T_STRING: {
 		char **sp = (char **)(void *)p;
 
@@ -647,8 +757,17 @@ conf_load_walk(struct conf_load_ctx *x, void *obj, const struct conf_node *map,
 
 		if (k->sec != s1 && k->sec != s2)
 			continue;
-		if (k->def != NULL)
+		if (k->def != NULL && k->type == CONF_T_CUSTOM) {
+			struct conf_node dn;
+
+			memset(&dn, 0, sizeof(dn));
+			dn.kind = CONF_NODE_SCALAR;
+			dn.text = (char *)(uintptr_t)k->def;
+			dn.len = strlen(k->def);
+			k->fn(x, obj, NULL, &dn);
+		} else if (k->def != NULL) {
 			(void)conf_load_value(x, obj, k, k->def, NULL);
+		}
 		if (k->type == CONF_T_SECTION)
 			conf_load_walk(x, (char *)obj + k->off, NULL, k->sub,
 			    SEC_NONE, true);
@@ -1083,6 +1202,264 @@ conf_load_server_address(struct conf_load_ctx *x, void *obj,
 		&s->addr, &s->addrlen, &any) == -1)
 		return;
 	s->address = xstrdup(val->text);
+}
+
+/* ---- correlation, access_log, admin */
+
+/* A relative file name is relative to the configuration's directory. */
+static char *
+conf_load_resolve(const struct conf_load_ctx *x, const char *s)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	if (s[0] == '/')
+		strbuf_adds(&b, s);
+	else
+		strbuf_addf(&b, "%s/%s", x->dir, s);
+	return strbuf_detach(&b);
+}
+
+/*
+ * An RFC 9110 token, and not a header cutover itself frames with, strips
+ * as hop-by-hop, or writes for trace context: the ID would be lost or
+ * would corrupt the message.
+ */
+static void
+conf_load_correlation_header(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	static const char *const reserved[] = { "Connection", "Content-Length",
+		"Host", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+		"Transfer-Encoding", "Upgrade", "traceparent", "tracestate" };
+	struct correlation_conf *cc = obj;
+	char show[64];
+
+	(void)key;
+	if (conf_load_string(x, val, "a header name such as \"X-Request-ID\"") ==
+	    NULL)
+		return;
+	if (!conf_load_token(val->text, false)) {
+		conf_load_err(x, val,
+		    "expected a header name (an HTTP token such as "
+		    "\"X-Request-ID\"), got \"%s\"",
+		    conf_load_show(val->text, show, sizeof(show)));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		if (strcasecmp(val->text, reserved[i]) == 0) {
+			conf_load_err(x, val,
+			    "header \"%s\" cannot carry the request ID: cutover "
+			    "manages it itself",
+			    val->text);
+			return;
+		}
+	}
+	free(cc->header);
+	cc->header = xstrdup(val->text);
+}
+
+/*
+ * "stdout", "off" or a file. The file is not opened here (the running
+ * process opens it, and reopens it on SIGUSR1), but its directory must
+ * exist now, so that a typo fails `cutover -t` rather than the start.
+ * Under CONFIG_LOAD_NO_FILES the file system is not looked at.
+ */
+static void
+conf_load_access_log_path(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct access_log_conf *al = obj;
+	struct stat st;
+	char *path, *dir;
+	size_t len;
+	int rc;
+
+	(void)key;
+	if (conf_load_string(x, val, "a file path, \"stdout\" or \"off\"") ==
+	    NULL)
+		return;
+	free(al->path);
+	al->path = NULL;
+	al->enabled = strcmp(val->text, "off") != 0;
+	al->to_stdout = strcmp(val->text, "stdout") == 0;
+	if (!al->enabled || al->to_stdout)
+		return;
+	path = conf_load_resolve(x, val->text);
+	len = strlen(path);
+	if (!(x->flags & CONFIG_LOAD_NO_FILES)) {
+		if (path[len - 1] == '/' ||
+		    (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+			conf_load_err(x, val, "access_log path \"%s\" is a directory",
+			    path);
+			free(path);
+			return;
+		}
+		dir = conf_load_dirname(path);
+		rc = stat(dir, &st);
+		if (rc == -1 || !S_ISDIR(st.st_mode)) {
+			conf_load_err(x, val,
+			    "cannot use access_log directory \"%s\": %s", dir,
+			    strerror(rc == -1 ? errno : ENOTDIR));
+			free(dir);
+			free(path);
+			return;
+		}
+		free(dir);
+	}
+	al->path = path;
+}
+
+static void
+conf_load_admin(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct config *c = obj;
+	struct admin_conf *a = &c->admin;
+	const struct conf_node *addr;
+
+	a->enabled = true;
+	conf_load_walk(x, a, val, SEC_ADMIN, SEC_NONE, true);
+	addr = val->kind == CONF_NODE_MAP ? conf_yaml_get(val, "address") : NULL;
+	a->mark = addr != NULL ? addr->mark : key->mark;
+	for (size_t i = 0; a->address != NULL && i < c->nlisteners; i++) {
+		const struct listener_conf *l = &c->listeners[i];
+
+		if (l->address == NULL)
+			continue;
+		if (l->addrlen == a->addrlen &&
+		    memcmp(&l->addr, &a->addr, a->addrlen) == 0) {
+			config_diag_error(x->diag, x->file, a->mark,
+			    "admin address \"%s\" is the same address as the "
+			    "listener at %u:%u",
+			    a->address, l->mark.line, l->mark.col);
+			break;
+		}
+		if (conf_load_sa_overlap(&l->addr, &a->addr)) {
+			config_diag_error(x->diag, x->file, a->mark,
+			    "admin address \"%s\" overlaps the listener \"%s\" at "
+			    "%u:%u (same port, one of them on every address)",
+			    a->address, l->address, l->mark.line, l->mark.col);
+			break;
+		}
+	}
+}
+
+/* Parsed and resolved as a listener's; "*:PORT" is allowed (and warned about). */
+static void
+conf_load_admin_address(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct admin_conf *a = obj;
+	uint16_t port;
+
+	(void)key;
+	free(a->address);
+	a->address = NULL;
+	if (conf_load_string(x, val, "an address such as \"127.0.0.1:9901\"") ==
+	    NULL)
+		return;
+	if (conf_load_address(x, val, "admin", true, NULL, &port, &a->addr,
+		&a->addrlen, &a->any_address) == -1)
+		return;
+	a->address = xstrdup(val->text);
+}
+
+/*
+ * The token is the file's first line, without trailing spaces, tabs, CR
+ * or LF; it must be visible ASCII (a NUL would cut it short). Every copy
+ * but the one kept is zeroed before it is freed.
+ */
+static void
+conf_load_admin_token_file(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct admin_conf *a = obj;
+	char *path, *buf;
+	const char *nl;
+	size_t len, n;
+	bool visible = true;
+
+	(void)key;
+	if (conf_load_string(x, val, "a file name") == NULL)
+		return;
+	if (x->flags & CONFIG_LOAD_NO_FILES) {
+		conf_load_err(x, val, "token_file is disabled here");
+		return;
+	}
+	path = conf_load_resolve(x, val->text);
+	if (conf_load_read_file(path, CONF_LOAD_MAX_TOKEN_FILE, &buf, &len) ==
+	    -1) {
+		if (errno == EFBIG)
+			conf_load_err(x, val,
+			    "token_file \"%s\" is larger than 4KiB", path);
+		else
+			conf_load_err(x, val, "cannot read token_file \"%s\": %s",
+			    path, strerror(errno));
+		free(path);
+		return;
+	}
+	nl = memchr(buf, '\n', len);
+	n = nl != NULL ? (size_t)(nl - buf) : len;
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' ||
+			    buf[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] <= 0x20 || (unsigned char)buf[i] >= 0x7f)
+			visible = false;
+	if (n == 0) {
+		conf_load_err(x, val,
+		    "token_file \"%s\" is empty (the token is its first line)",
+		    path);
+	} else if (!visible) {
+		conf_load_err(x, val,
+		    "token_file \"%s\": the token may contain only visible "
+		    "ASCII characters, no spaces",
+		    path);
+	} else {
+		a->token = xstrndup(buf, n);
+		a->token_file = path;
+		path = NULL;
+	}
+	explicit_bzero(buf, len);
+	free(buf);
+	free(path);
+}
+
+static uint16_t
+conf_load_sa_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)(const void *)ss)->sin6_port;
+	return ((const struct sockaddr_in *)(const void *)ss)->sin_port;
+}
+
+static bool
+conf_load_sa_unspec(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr ==
+	    htonl(INADDR_ANY);
+}
+
+/*
+ * Two sockets that cannot both be bound: the same port, and one of them
+ * on every address of the other's family ([::] takes IPv4 as well, since
+ * listeners bind it dual-stack).
+ */
+static bool
+conf_load_sa_overlap(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (conf_load_sa_port(a) != conf_load_sa_port(b))
+		return false;
+	if (conf_load_sa_unspec(a) &&
+	    (a->ss_family == b->ss_family || a->ss_family == AF_INET6))
+		return true;
+	return conf_load_sa_unspec(b) &&
+	    (b->ss_family == a->ss_family || b->ss_family == AF_INET6);
 }
 
 /* ---- routes */
@@ -1578,7 +1955,6 @@ conf_load_cond_in_file(struct conf_load_ctx *x, void *obj,
 	struct match_cond *mc = obj;
 	char *path, *buf, *p, *end;
 	size_t len, cap = 0;
-	struct strbuf b;
 
 	(void)key;
 	if (conf_load_string(x, val, "a file name") == NULL)
@@ -1587,12 +1963,7 @@ conf_load_cond_in_file(struct conf_load_ctx *x, void *obj,
 		conf_load_err(x, val, "in_file is disabled here");
 		return;
 	}
-	strbuf_init(&b);
-	if (val->text[0] == '/')
-		strbuf_adds(&b, val->text);
-	else
-		strbuf_addf(&b, "%s/%s", x->dir, val->text);
-	path = strbuf_detach(&b);
+	path = conf_load_resolve(x, val->text);
 	if (conf_load_read_file(path, CONF_LOAD_MAX_IN_FILE, &buf, &len) == -1) {
 		conf_load_err(x, val, "cannot read in_file \"%s\": %s", path,
 		    strerror(errno));
@@ -1863,6 +2234,13 @@ config_free(struct config *c)
 	for (size_t i = 0; i < c->nroutes; i++)
 		conf_load_free_route(&c->routes[i]);
 	free(c->routes);
+	free(c->correlation.header);
+	free(c->access_log.path);
+	free(c->admin.address);
+	free(c->admin.token_file);
+	if (c->admin.token != NULL)
+		explicit_bzero(c->admin.token, strlen(c->admin.token));
+	free(c->admin.token);
 	free(c->path);
 	free(c);
 }

@@ -188,6 +188,13 @@ http_msg_request(struct evbuffer *out, const struct http_head *h,
 			continue;
 		if (n.len == 6 && IEQ(n, "expect"))
 			continue; /* we answer 100-continue ourselves */
+		if (m->id_name.len > 0 && n.len == m->id_name.len &&
+		    http_span_ieq(n, m->id_name.p))
+			continue; /* ours replaces it */
+		if (m->traceparent != NULL && n.len == 11 && IEQ(n, "traceparent"))
+			continue;
+		if (m->drop_tracestate && n.len == 10 && IEQ(n, "tracestate"))
+			continue;
 		if (n.len == 15 && IEQ(n, "x-forwarded-for")) {
 			/* Folded into one list below, unless the client made it hop-by-hop. */
 			if (!(has_conn && http_head_connection_lists(h, n)))
@@ -229,6 +236,17 @@ http_msg_request(struct evbuffer *out, const struct http_head *h,
 		evbuffer_add(out, m->host.p, m->host.len);
 		evbuffer_add(out, "\r\n", 2);
 	}
+	if (m->id_name.len > 0) {
+		evbuffer_add(out, m->id_name.p, m->id_name.len);
+		evbuffer_add(out, ": ", 2);
+		evbuffer_add(out, m->id.p, m->id.len);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	if (m->traceparent != NULL) {
+		evbuffer_add(out, "traceparent: ", 13);
+		evbuffer_add(out, m->traceparent, strlen(m->traceparent));
+		evbuffer_add(out, "\r\n", 2);
+	}
 	if (m->upgrade)
 		evbuffer_add(out, "Connection: upgrade\r\n", 21);
 	http_msg_add_framing(out, m->framing, m->length);
@@ -257,6 +275,9 @@ http_msg_response(struct evbuffer *out, const struct http_head *h,
 		const struct http_field *f = &h->fields[i];
 		struct http_span nm = f->name;
 
+		if (m->id_name.len > 0 && nm.len == m->id_name.len &&
+		    http_span_ieq(nm, m->id_name.p))
+			continue; /* the ID we echo replaces the upstream's */
 		if (m->keep_content_length && nm.len == 14 &&
 		    IEQ(nm, "content-length")) {
 			http_msg_add_field(out, f);
@@ -268,6 +289,12 @@ http_msg_response(struct evbuffer *out, const struct http_head *h,
 				continue;
 		}
 		http_msg_add_field(out, f);
+	}
+	if (m->id_name.len > 0) {
+		evbuffer_add(out, m->id_name.p, m->id_name.len);
+		evbuffer_add(out, ": ", 2);
+		evbuffer_add(out, m->id.p, m->id.len);
+		evbuffer_add(out, "\r\n", 2);
 	}
 	if (m->upgrade)
 		evbuffer_add(out, "Connection: upgrade\r\n", 21);

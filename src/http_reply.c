@@ -5,6 +5,9 @@
 #include "cutover/http_reply.h"
 #include "cutover/strbuf.h"
 
+static const char *http_reply_connection(const struct http_reply_opts *o);
+static void http_reply_id_header(struct evbuffer *out, const struct http_reply_opts *o);
+
 const char *
 http_reply_reason(int status)
 {
@@ -70,24 +73,43 @@ void
 http_reply_error(struct evbuffer *out, int status, const char *detail,
     bool close)
 {
-	http_reply_error_to(out, status, detail, close, false, 1);
+	struct http_reply_opts o = { .close = close, .client_minor = 1 };
+
+	http_reply_error_opts(out, status, detail, &o);
+}
+
+static const char *
+http_reply_connection(const struct http_reply_opts *o)
+{
+	if (o->close)
+		return "Connection: close\r\n";
+	if (o->client_minor == 0)
+		return "Connection: keep-alive\r\n";
+	return "";
+}
+
+static void
+http_reply_id_header(struct evbuffer *out, const struct http_reply_opts *o)
+{
+	if (o->id_header != NULL && o->request_id != NULL)
+		evbuffer_add_printf(out, "%s: %s\r\n", o->id_header, o->request_id);
 }
 
 void
-http_reply_error_to(struct evbuffer *out, int status, const char *detail,
-    bool close, bool head_only, int client_minor)
+http_reply_error_opts(struct evbuffer *out, int status, const char *detail,
+    const struct http_reply_opts *o)
 {
 	struct strbuf body;
-	const char *conn = "";
 
-	if (close)
-		conn = "Connection: close\r\n";
-	else if (client_minor == 0)
-		conn = "Connection: keep-alive\r\n";
 	strbuf_init(&body);
 	strbuf_adds(&body, "{\"error\":\"");
 	strbuf_adds(&body, http_reply_error_text(status));
 	strbuf_adds(&body, "\"");
+	if (o->request_id != NULL) {
+		strbuf_adds(&body, ",\"request_id\":\"");
+		strbuf_add_json(&body, o->request_id, strlen(o->request_id));
+		strbuf_adds(&body, "\"");
+	}
 	if (detail != NULL) {
 		strbuf_adds(&body, ",\"detail\":\"");
 		strbuf_add_json(&body, detail, strlen(detail));
@@ -97,12 +119,12 @@ http_reply_error_to(struct evbuffer *out, int status, const char *detail,
 	evbuffer_add_printf(out,
 	    "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n"
-	    "%s"
-	    "\r\n",
-	    status, http_reply_reason(status), body.len, conn);
+	    "Content-Length: %zu\r\n",
+	    status, http_reply_reason(status), body.len);
+	http_reply_id_header(out, o);
+	evbuffer_add_printf(out, "%s\r\n", http_reply_connection(o));
 	/* A HEAD answer has the length of the body it leaves out (RFC 9110 9.3.2). */
-	if (!head_only)
+	if (!o->head_only)
 		evbuffer_add(out, body.s, body.len);
 	strbuf_free(&body);
 }
@@ -111,21 +133,28 @@ void
 http_reply_respond(struct evbuffer *out, const struct route_respond *r,
     bool head_only, bool close, int client_minor)
 {
-	const char *conn = "";
+	struct http_reply_opts o = {
+		.close = close, .head_only = head_only, .client_minor = client_minor,
+	};
+
+	http_reply_respond_opts(out, r, &o);
+}
+
+void
+http_reply_respond_opts(struct evbuffer *out, const struct route_respond *r,
+    const struct http_reply_opts *o)
+{
 	bool bodyless = r->status == 204 || r->status == 304 || r->status < 200;
 
-	if (close)
-		conn = "Connection: close\r\n";
-	else if (client_minor == 0)
-		conn = "Connection: keep-alive\r\n";
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", r->status,
 	    http_reply_reason(r->status));
 	if (!bodyless) {
 		evbuffer_add_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
 		    r->content_type ? r->content_type : "text/plain", r->body_len);
 	}
-	evbuffer_add_printf(out, "%s\r\n", conn);
-	if (!head_only && !bodyless && r->body_len > 0)
+	http_reply_id_header(out, o);
+	evbuffer_add_printf(out, "%s\r\n", http_reply_connection(o));
+	if (!o->head_only && !bodyless && r->body_len > 0)
 		evbuffer_add(out, r->body, r->body_len);
 }
 

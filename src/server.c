@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cutover/accesslog.h"
+#include "cutover/admin.h"
 #include "cutover/clock.h"
 #include "cutover/listener.h"
 #include "cutover/log.h"
@@ -25,6 +28,10 @@ struct server {
 	struct worker *workers;
 	unsigned nworkers;
 	struct worker_shared shared;
+	struct accesslog *alog;
+	struct admin *admin;
+	struct admin_view view;
+	atomic_bool draining;
 };
 
 static int server_open_listeners(const struct config *cfg, unsigned nworkers,
@@ -98,14 +105,29 @@ server_run(struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	srv.nworkers = cfg->workers ? cfg->workers : 1;
-	if (server_open_listeners(cfg, srv.nworkers, &fds) == -1)
+	atomic_init(&srv.draining, false);
+	{
+		const char *why = NULL;
+		const char *path = !cfg->access_log.enabled ? NULL :
+		    cfg->access_log.to_stdout ? "stdout" : cfg->access_log.path;
+
+		srv.alog = accesslog_open(path, &why);
+		if (srv.alog == NULL) {
+			log_warnx("access_log_failed", "path=%s reason=\"%s\"", path, why);
+			return 1;
+		}
+	}
+	if (server_open_listeners(cfg, srv.nworkers, &fds) == -1) {
+		accesslog_close(srv.alog);
 		return 1;
+	}
 	srv.workers = xcalloc(srv.nworkers, sizeof(*srv.workers));
 	joined = xcalloc(srv.nworkers, sizeof(*joined));
 	atomic_init(&srv.shared.nconns, 0);
 	srv.shared.max_conns = cfg->limits.max_connections ? (size_t)cfg->limits.max_connections : SIZE_MAX;
 	srv.shared.workers = srv.workers;
 	srv.shared.nworkers = srv.nworkers;
+	srv.shared.alog = srv.alog;
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (worker_init(&srv.workers[i], &srv.shared, i, cfg,
 		    fds + (size_t)i * cfg->nlisteners) == -1)
@@ -118,6 +140,20 @@ server_run(struct config *cfg)
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (worker_start(&srv.workers[i]) == -1)
 			fatal("worker %u: cannot start thread", i);
+	}
+	if (cfg->admin.enabled) {
+		srv.view.cfg = cfg;
+		srv.view.nworkers = srv.nworkers;
+		srv.view.metrics = xcalloc(srv.nworkers, sizeof(*srv.view.metrics));
+		for (unsigned i = 0; i < srv.nworkers; i++)
+			srv.view.metrics[i] = srv.workers[i].metrics;
+		srv.view.draining = &srv.draining;
+		srv.admin = admin_start(&cfg->admin, &srv.view);
+		if (srv.admin == NULL)
+			fatal("admin: cannot listen on %s: %s", cfg->admin.address,
+			    strerror(errno));
+		log_info("admin_listening", "address=%s auth=%s", cfg->admin.address,
+		    cfg->admin.token ? "bearer" : "none");
 	}
 	log_info("start", "version=%s pid=%ld config=%s workers=%u routes=%zu upstreams=%zu",
 	    PACKAGE_VERSION, (long)getpid(), cfg->path ? cfg->path : "-",
@@ -137,9 +173,14 @@ server_run(struct config *cfg)
 			    (unsigned long long)cfg->shutdown_timeout_ms);
 			break;
 		}
-		log_info("signal_ignored", "signal=%s reason=\"not supported in this version\"",
-		    sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+		if (sig == SIGUSR1) {
+			log_info("access_log_reopen", "signal=SIGUSR1");
+			accesslog_reopen(srv.alog);
+			continue;
+		}
+		log_info("signal_ignored", "signal=SIGHUP reason=\"not supported in this version\"");
 	}
+	atomic_store(&srv.draining, true);
 
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_command(&srv.workers[i], WORKER_CMD_DRAIN);
@@ -153,8 +194,18 @@ server_run(struct config *cfg)
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (!joined[i])
 			pthread_join(srv.workers[i].thread, NULL);
-		worker_free(&srv.workers[i]);
 	}
+	/* The admin thread reads the workers' counters: stop it first. */
+	if (srv.admin != NULL)
+		admin_stop(srv.admin);
+	free(srv.view.metrics);
+	for (unsigned i = 0; i < srv.nworkers; i++)
+		worker_free(&srv.workers[i]);
+	if (accesslog_dropped(srv.alog) > 0)
+		log_warnx("access_log_dropped", "lines=%llu",
+		    (unsigned long long)accesslog_dropped(srv.alog));
+	/* Everything queued is written before we go: SIGTERM loses no line. */
+	accesslog_close(srv.alog);
 	free(joined);
 	free(srv.workers);
 	log_info("exit", "status=%d", status);

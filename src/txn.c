@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cutover/accesslog.h"
 #include "cutover/client.h"
+#include "cutover/clock.h"
 #include "cutover/http_reply.h"
 #include "cutover/log.h"
 #include "cutover/path.h"
@@ -37,11 +39,18 @@ static void txn_arm(struct event *ev, uint64_t ms);
 static void txn_pump_request(struct txn *t);
 static void txn_pump_response(struct txn *t);
 static void txn_read_response_head(struct txn *t);
-static void txn_upstream_failed(struct txn *t, int status, const char *why);
+static void txn_upstream_failed(struct txn *t, int status,
+    enum metrics_outcome o, const char *why);
 static void txn_end(struct txn *t, bool reuse_upstream);
 static void txn_reply_local(struct txn *t, int status, const char *detail);
 static bool txn_connect(struct txn *t);
 static bool txn_wants_websocket(const struct http_head *h);
+static void txn_correlate(struct txn *t, const struct http_head *h);
+static void txn_reply_opts(const struct txn *t, struct http_reply_opts *o,
+    bool close);
+static void txn_try_ended(struct txn *t, enum metrics_outcome o);
+static uint64_t txn_now_us(void);
+static uint64_t txn_unix_us(void);
 
 static const struct stream_ops txn_up_ops = {
 	.on_read = txn_up_read,
@@ -122,8 +131,13 @@ txn_reply_local(struct txn *t, int status, const char *detail)
 		client_error(c, status, detail);
 		return;
 	}
-	http_reply_error_to(c->s.out, status, detail, false,
-	    t->meth == HTTP_M_HEAD, t->client_minor);
+	{
+		struct http_reply_opts ro;
+
+		txn_reply_opts(t, &ro, false);
+		t->status = status;
+		http_reply_error_opts(c->s.out, status, detail, &ro);
+	}
 	stream_flush(&c->s);
 	txn_end(t, false);
 	client_txn_done(c, true);
@@ -141,8 +155,26 @@ txn_start(struct txn *t, struct http_head *h)
 	const char *path;
 
 	t->cfg = config_ref(w->cfg);
-	t->start_ms = 0;
+	t->start_mono_us = txn_now_us();
+	t->start_unix_us = txn_unix_us();
+	t->upstream_us = -1;
+	t->in_mark = c->s.bytes_in - evbuffer_get_length(c->s.in);
+	t->out_mark = c->s.bytes_out + evbuffer_get_length(c->s.out);
+	t->server = NULL;
+	t->status = 0;
+	t->tries = 0;
+	t->flags = 0;
 	t->meth = h->meth;
+	/* The head is gone after txn_start: keep what the log needs. */
+	if (t->line_cap < h->method.len + h->target.len) {
+		t->line_cap = h->method.len + h->target.len;
+		t->line = xrealloc(t->line, t->line_cap);
+	}
+	memcpy(t->line, h->method.p, h->method.len);
+	memcpy(t->line + h->method.len, h->target.p, h->target.len);
+	t->method_len = h->method.len;
+	t->target_len = h->target.len;
+	txn_correlate(t, h);
 	t->client_minor = h->version_minor;
 	t->keepalive = !(h->flags & HTTP_F_CONN_CLOSE) &&
 	    (h->version_minor >= 1 || (h->flags & HTTP_F_CONN_KEEPALIVE));
@@ -191,6 +223,7 @@ txn_start(struct txn *t, struct http_head *h)
 
 	t->route = route_match(t->cfg, &rq, NULL);
 	if (t->route == NULL) {
+		t->flags |= ACCESSLOG_F_NR;
 		evbuffer_drain(c->s.in, h->head_len);
 		txn_reply_local(t, 404, NULL);
 		return;
@@ -198,9 +231,12 @@ txn_start(struct txn *t, struct http_head *h)
 	if (t->route->has_respond) {
 		bool close = !t->keepalive || t->req == TXN_REQ_BODY || w->draining;
 
+		struct http_reply_opts ro;
+
 		evbuffer_drain(c->s.in, h->head_len);
-		http_reply_respond(c->s.out, &t->route->respond,
-		    h->meth == HTTP_M_HEAD, close, t->client_minor);
+		txn_reply_opts(t, &ro, close);
+		t->status = t->route->respond.status;
+		http_reply_respond_opts(c->s.out, &t->route->respond, &ro);
 		if (close) {
 			txn_end(t, false);
 			client_finish(c, "respond route");
@@ -243,9 +279,22 @@ txn_start(struct txn *t, struct http_head *h)
 	}
 
 	if (!txn_connect(t)) {
+		t->flags |= ACCESSLOG_F_UF;
+		txn_try_ended(t, METRICS_TRY_CONNECT_FAILURE);
 		evbuffer_drain(c->s.in, h->head_len);
 		txn_reply_local(t, 502, "cannot connect to upstream");
 		return;
+	}
+	if (t->cfg->correlation.header != NULL) {
+		m.id_name.p = t->cfg->correlation.header;
+		m.id_name.len = strlen(t->cfg->correlation.header);
+		m.id.p = t->reqid;
+		m.id.len = strlen(t->reqid);
+	}
+	if (t->cfg->correlation.traceparent) {
+		m.traceparent = t->traceparent;
+		/* tracestate only travels with the traceparent it belongs to. */
+		m.drop_tracestate = !t->trace_forwarded;
 	}
 	http_msg_request(t->uc->s.out, h, &m);
 	evbuffer_drain(c->s.in, h->head_len);
@@ -274,6 +323,9 @@ txn_connect(struct txn *t)
 	size_t si = balance_pick(&w->balance[up->index], w->weights[up->index]);
 	struct pool_server *ps = pool_server(&w->pool, up->index, si);
 
+	t->server = ps->server;
+	t->tries++;
+	t->try_start_us = txn_now_us();
 	t->uc = upconn_take_idle(ps, &txn_up_ops, t);
 	if (t->uc != NULL) {
 		t->uc->txn = t;
@@ -462,7 +514,7 @@ txn_read_response_head(struct txn *t)
 			t->resp_scan_pos = h.scan_pos;
 			return;
 		case HTTP_PARSE_ERROR:
-			txn_upstream_failed(t, 502, err.reason);
+			txn_upstream_failed(t, 502, METRICS_TRY_FAILURE, err.reason);
 			return;
 		case HTTP_PARSE_DONE:
 			t->resp_scan_pos = 0;
@@ -486,11 +538,13 @@ txn_read_response_head(struct txn *t)
 		memset(&m, 0, sizeof(m));
 		if (h.status == 101) {
 			if (!t->upgrade) {
-				txn_upstream_failed(t, 502, "unsolicited 101");
+				txn_upstream_failed(t, 502, METRICS_TRY_FAILURE, "unsolicited 101");
 				return;
 			}
 			m.upgrade = true;
 			m.framing = HTTP_OUT_NONE;
+			t->status = 101;
+			txn_try_ended(t, METRICS_TRY_SUCCESS);
 			http_msg_response(c->s.out, &h, &m);
 			evbuffer_drain(in, h.head_len);
 			t->resp_started = true;
@@ -520,6 +574,15 @@ txn_read_response_head(struct txn *t)
 			break;
 		}
 		t->resp_chunked_out = m.framing == HTTP_OUT_CHUNKED;
+		t->status = h.status;
+		/* Per the outcome table: 5xx is a failed try, anything else a success. */
+		txn_try_ended(t, h.status >= 500 ? METRICS_TRY_FAILURE : METRICS_TRY_SUCCESS);
+		if (t->cfg->correlation.echo && t->cfg->correlation.header != NULL) {
+			m.id_name.p = t->cfg->correlation.header;
+			m.id_name.len = strlen(t->cfg->correlation.header);
+			m.id.p = t->reqid;
+			m.id.len = strlen(t->reqid);
+		}
 		if (m.framing == HTTP_OUT_CLOSE || t->req != TXN_REQ_DONE || w->draining)
 			t->keepalive = false;
 		m.close = !t->keepalive;
@@ -639,7 +702,9 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		break;
 	case STREAM_EV_EOF:
 		if (t->resp == TXN_RESP_WAIT_HEAD) {
-			txn_upstream_failed(t, 502, "upstream closed before response head");
+			t->flags |= ACCESSLOG_F_UR;
+			txn_upstream_failed(t, 502, METRICS_TRY_RESET,
+			    "upstream closed before response head");
 		} else if (t->resp == TXN_RESP_BODY &&
 		    t->resp_body.state == HTTP_BODY_S_CLOSE) {
 			if (t->resp_chunked_out)
@@ -661,8 +726,12 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		break;
 	case STREAM_EV_ERROR:
 		if (t->resp == TXN_RESP_WAIT_HEAD && !t->resp_started) {
-			txn_upstream_failed(t, 502, t->uc->state == UPCONN_CONNECTING ?
-			    "connect failed" : "upstream connection reset");
+			bool connecting = t->uc->state == UPCONN_CONNECTING;
+
+			t->flags |= connecting ? ACCESSLOG_F_UF : ACCESSLOG_F_UR;
+			txn_upstream_failed(t, 502, connecting ? METRICS_TRY_CONNECT_FAILURE :
+			    METRICS_TRY_RESET, connecting ? "connect failed" :
+			    "upstream connection reset");
 		} else {
 			stream_flush(&c->s);
 			txn_end(t, false);
@@ -675,7 +744,8 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		client_finish(c, "upstream read timeout");
 		break;
 	case STREAM_EV_WRITE_TIMEOUT:
-		txn_upstream_failed(t, 504, "upstream not reading");
+		t->flags |= ACCESSLOG_F_UT;
+		txn_upstream_failed(t, 504, METRICS_TRY_TIMEOUT, "upstream not reading");
 		break;
 	}
 }
@@ -687,10 +757,14 @@ txn_phase_timercb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (t->uc != NULL && t->uc->state == UPCONN_CONNECTING)
-		txn_upstream_failed(t, 502, "connect timeout");
-	else
-		txn_upstream_failed(t, 504, "no response head within response_timeout");
+	if (t->uc != NULL && t->uc->state == UPCONN_CONNECTING) {
+		t->flags |= ACCESSLOG_F_UF;
+		txn_upstream_failed(t, 502, METRICS_TRY_CONNECT_FAILURE, "connect timeout");
+	} else {
+		t->flags |= ACCESSLOG_F_UT;
+		txn_upstream_failed(t, 504, METRICS_TRY_TIMEOUT,
+		    "no response head within response_timeout");
+	}
 }
 
 static void
@@ -702,9 +776,11 @@ txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!t->resp_started) {
-		txn_upstream_failed(t, 504, "request_timeout");
+		t->flags |= ACCESSLOG_F_UT;
+		txn_upstream_failed(t, 504, METRICS_TRY_TIMEOUT, "request_timeout");
 		return;
 	}
+	t->flags |= ACCESSLOG_F_UT;
 	stream_flush(&c->s);
 	txn_end(t, false);
 	client_finish(c, "request_timeout mid-response");
@@ -712,9 +788,14 @@ txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 /* The upstream failed before any of its response reached the client. */
 static void
-txn_upstream_failed(struct txn *t, int status, const char *why)
+txn_upstream_failed(struct txn *t, int status, enum metrics_outcome o,
+    const char *why)
 {
 	struct client *c = t->c;
+	struct http_reply_opts ro;
+
+	if (!t->resp_started)
+		txn_try_ended(t, o);
 
 	log_info("upstream_failed", "client=%s upstream=%s server=%s status=%d reason=\"%s\"",
 	    c->addr, t->up ? t->up->name : "-",
@@ -730,8 +811,9 @@ txn_upstream_failed(struct txn *t, int status, const char *why)
 		client_error(c, status, why);
 		return;
 	}
-	http_reply_error_to(c->s.out, status, why, false,
-	    t->meth == HTTP_M_HEAD, t->client_minor);
+	txn_reply_opts(t, &ro, false);
+	t->status = status;
+	http_reply_error_opts(c->s.out, status, why, &ro);
 	stream_flush(&c->s);
 	txn_end(t, false);
 	client_txn_done(c, true);
@@ -750,20 +832,146 @@ txn_end(struct txn *t, bool reuse_upstream)
 			upconn_close(t->uc, "transaction ended");
 		t->uc = NULL;
 	}
-	if (t->cfg != NULL) {
-		config_unref(t->cfg);
-		t->cfg = NULL;
-	}
 	t->req = TXN_REQ_NONE;
 	t->resp = TXN_RESP_NONE;
-	t->route = NULL;
-	t->up = NULL;
 }
 
 void
 txn_abort(struct txn *t, const char *reason)
 {
 	(void)reason;
-	if (t->cfg != NULL || t->uc != NULL)
-		txn_end(t, false);
+	txn_end(t, false);
+}
+
+static uint64_t
+txn_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t
+txn_unix_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Correlation ID and trace context (SPEC section 3): keep one well-formed
+ * incoming ID, else make one; forward one valid traceparent, else start a
+ * trace (an invalid one is dropped with its tracestate, per W3C).
+ */
+static void
+txn_correlate(struct txn *t, const struct http_head *h)
+{
+	const struct correlation_conf *cc = &t->cfg->correlation;
+	struct worker *w = t->c->w;
+	struct traceparent tp;
+
+	t->reqid[0] = '\0';
+	t->trace_forwarded = false;
+	if (cc->accept_incoming && cc->header != NULL &&
+	    http_head_count(h, cc->header) == 1) {
+		const struct http_field *f = http_head_find(h, cc->header);
+
+		if (reqid_valid(f->value.p, f->value.len)) {
+			memcpy(t->reqid, f->value.p, f->value.len);
+			t->reqid[f->value.len] = '\0';
+		}
+	}
+	if (t->reqid[0] == '\0') {
+		if (cc->generate == REQID_GEN_UUID4)
+			reqid_uuid4(t->reqid, &w->rng);
+		else
+			reqid_uuid7(t->reqid, t->start_unix_us / 1000u, &w->rng);
+	}
+	t->traceparent[0] = '\0';
+	if (!cc->traceparent)
+		return;
+	if (http_head_count(h, "traceparent") == 1) {
+		const struct http_field *f = http_head_find(h, "traceparent");
+
+		if (traceparent_parse(f->value.p, f->value.len, &tp)) {
+			traceparent_format(&tp, t->traceparent);
+			t->trace_forwarded = true;
+			return;
+		}
+	}
+	traceparent_new(&tp, &w->rng);
+	traceparent_format(&tp, t->traceparent);
+}
+
+/* How our own answers to this request look. */
+static void
+txn_reply_opts(const struct txn *t, struct http_reply_opts *o, bool close)
+{
+	const struct correlation_conf *cc = &t->cfg->correlation;
+
+	memset(o, 0, sizeof(*o));
+	o->close = close;
+	o->head_only = t->meth == HTTP_M_HEAD;
+	o->client_minor = t->client_minor;
+	o->request_id = t->reqid;
+	o->id_header = cc->echo ? cc->header : NULL;
+}
+
+/* One try ended: count it once, and note when the upstream's part was over. */
+static void
+txn_try_ended(struct txn *t, enum metrics_outcome o)
+{
+	if (t->up != NULL)
+		metrics_try(t->c->w->metrics, t->up->index, o);
+	if (t->tries > 0)
+		t->upstream_us = (int64_t)(txn_now_us() - t->try_start_us);
+}
+
+void
+txn_account(struct txn *t)
+{
+	struct client *c = t->c;
+	struct worker *w = c->w;
+	struct accesslog_entry e;
+	uint64_t dur;
+
+	if (t->cfg == NULL)
+		return;
+	dur = txn_now_us() - t->start_mono_us;
+	if (t->status != 0)
+		metrics_request(w->metrics, t->route ? t->route->index : METRICS_NONE,
+		    t->up ? t->up->index : METRICS_NONE, t->status, dur);
+	memset(&e, 0, sizeof(e));
+	e.ts_unix_us = t->start_unix_us;
+	e.request_id = t->reqid;
+	e.client = c->addr;
+	e.method.p = t->line;
+	e.method.len = t->method_len;
+	e.path.p = t->line + t->method_len;
+	e.path.len = t->target_len;
+	e.route = t->route ? t->route->name : NULL;
+	e.upstream = t->up ? t->up->name : NULL;
+	e.server = t->server ? t->server->address : NULL;
+	e.status = t->status;
+	e.bytes_in = c->s.bytes_in - evbuffer_get_length(c->s.in) - t->in_mark;
+	e.bytes_out = c->s.bytes_out + evbuffer_get_length(c->s.out) - t->out_mark;
+	e.duration_us = dur;
+	e.upstream_us = t->upstream_us;
+	e.tries = t->tries;
+	e.flags = t->flags;
+	accesslog_write(w->alog, &e);
+	config_unref(t->cfg);
+	t->cfg = NULL;
+	t->route = NULL;
+	t->up = NULL;
+}
+
+void
+txn_free(struct txn *t)
+{
+	free(t->line);
+	free(t);
 }

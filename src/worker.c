@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cutover/accesslog.h"
 #include "cutover/client.h"
+#include "cutover/metrics.h"
 #include "cutover/log.h"
 #include "cutover/route.h"
 #include "cutover/strbuf.h"
@@ -27,6 +29,10 @@ static void *worker_main(void *arg);
 static void worker_stop_listening(struct worker *w);
 static void worker_drain(struct worker *w);
 static void worker_quit(struct worker *w);
+static void worker_alog_timercb(evutil_socket_t fd, short what, void *arg);
+
+/* How often a worker hands its partial access-log block to the writer. */
+#define WORKER_ALOG_FLUSH_MS 100
 
 int
 worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
@@ -66,11 +72,23 @@ worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
 
 		l->fd = listen_fds[i];
 		l->conf = &cfg->listeners[i];
+		l->w = w;
+		l->index = i;
 		event_assign(&l->ev, w->base, l->fd, EV_READ | EV_PERSIST,
-		    worker_acceptcb, w);
+		    worker_acceptcb, l);
 	}
 	worker_listen(w, true);
 
+	rng_init(&w->rng);
+	w->metrics = metrics_worker_new(cfg);
+	w->alog = accesslog_worker_new(shared->alog);
+	{
+		struct timeval tv = { 0, WORKER_ALOG_FLUSH_MS * 1000 };
+
+		event_assign(&w->alog_timer, w->base, -1, EV_PERSIST,
+		    worker_alog_timercb, w);
+		event_add(&w->alog_timer, &tv);
+	}
 	pool_init(&w->pool, cfg);
 	w->balance = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->balance));
 	w->weights = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->weights));
@@ -154,9 +172,20 @@ worker_listen(struct worker *w, bool on)
  * kernel backlog; whichever worker closes a connection wakes it.
  */
 static void
-worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
+worker_alog_timercb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	accesslog_flush(w->alog);
+}
+
+static void
+worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct worker_listener *l = arg;
+	struct worker *w = l->w;
 	struct worker_shared *sh = w->shared;
 	int one = 1;
 
@@ -192,7 +221,7 @@ worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		client_accept(w, fd, (struct sockaddr *)&ss);
+		client_accept(w, l->index, fd, (struct sockaddr *)&ss);
 	}
 }
 
@@ -320,9 +349,13 @@ worker_free(struct worker *w)
 	free(w->listeners);
 	while ((t = w->txn_free) != NULL) {
 		w->txn_free = t->next_free;
-		free(t);
+		txn_free(t);
 	}
 	pool_free(&w->pool);
+	if (w->alog != NULL)
+		accesslog_worker_free(w->alog); /* hands over what is left */
+	if (w->metrics != NULL)
+		metrics_worker_free(w->metrics);
 	for (size_t i = 0; w->cfg != NULL && i < w->cfg->nupstreams; i++) {
 		balance_free(&w->balance[i]);
 		free(w->weights[i]);
@@ -335,6 +368,7 @@ worker_free(struct worker *w)
 	free(w->rewrite_buf);
 	if (w->base != NULL) {
 		event_del(&w->cmd_ev);
+		event_del(&w->alog_timer);
 		event_base_free(w->base);
 	}
 	if (w->cmd_fd[0] > 0) {

@@ -14,6 +14,7 @@
 #include "cutover/config.h"
 
 struct metrics_worker;
+struct strbuf;
 
 /* What the admin API may look at. Owner: the server. */
 struct admin_view {

@@ -35,6 +35,7 @@ enum client_state {
 struct client {
 	TAILQ_ENTRY(client) entry; /* worker.clients */
 	struct worker *w;
+	size_t listener; /* index in cfg->listeners */
 	struct stream s;
 	enum client_state state;
 	char addr[INET6_ADDRSTRLEN];
@@ -47,7 +48,8 @@ struct client {
 	struct upstream_conn *tunnel; /* after a 101: the upstream side, owned here */
 };
 
-void client_accept(struct worker *w, int fd, const struct sockaddr *sa);
+void client_accept(struct worker *w, size_t listener, int fd,
+    const struct sockaddr *sa);
 void client_close(struct client *c, const char *reason);
 /* The transaction finished; go back to idle (or close). */
 void client_txn_done(struct client *c, bool keepalive);

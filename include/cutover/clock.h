@@ -14,6 +14,8 @@ struct clock {
 
 /* Monotonic milliseconds. */
 uint64_t clock_now_ms(void);
+/* Wall-clock milliseconds since the Unix epoch. */
+uint64_t clock_unix_ms(void);
 /* A clock backed by clock_now_ms(). */
 extern struct clock clock_system;
 /* A hand-driven clock for tests. */

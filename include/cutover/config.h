@@ -165,11 +165,20 @@ struct correlation_conf {
 	bool traceparent;     /* default true: W3C Trace Context */
 };
 
+enum access_log_format {
+	ACCESS_LOG_JSON = 0, /* the only format of this version */
+};
+
 /* access_log: one JSON line a request. */
 struct access_log_conf {
 	bool enabled;	/* false for "off" */
 	bool to_stdout; /* "stdout" (the default) */
 	char *path;	/* a file, resolved against the config's directory; NULL otherwise */
+	/*
+	 * The loader checks that the file's directory exists but never opens
+	 * the file: the running process does (and reopens it on SIGUSR1).
+	 */
+	enum access_log_format format; /* default json */
 };
 
 /* admin: the admin API listener; only when the section is present. */
@@ -181,6 +190,13 @@ struct admin_conf {
 	char *token_file; /* NULL: no authentication */
 	char *token;	  /* the file's first line, read at load; NULL without token_file */
 	struct conf_mark mark;
+	/*
+	 * Added for the loader: `mark` is the address value when written,
+	 * else the `admin` key. "*:PORT" / ":PORT" set any_address, as for
+	 * listeners (addr is then [::]:PORT when IPv6 is offered). token_file
+	 * holds the resolved path; token is zeroed before it is freed.
+	 */
+	bool any_address;
 };
 
 /*

@@ -32,6 +32,14 @@ struct http_msg_request {
 	enum http_out_framing framing;
 	uint64_t length;
 	bool upgrade; /* keep Upgrade and send Connection: upgrade */
+	/* Correlation: the header name (len 0: none) and the ID to send in it;
+	 * incoming fields of that name are replaced. */
+	struct http_span id_name;
+	struct http_span id;
+	/* W3C Trace Context: the traceparent to send (NULL: leave the client's
+	 * fields alone); drop_tracestate also removes tracestate. */
+	const char *traceparent;
+	bool drop_tracestate;
 };
 
 void http_msg_request(struct evbuffer *out, const struct http_head *h,
@@ -44,6 +52,9 @@ struct http_msg_response {
 	bool close;		  /* send Connection: close */
 	bool keepalive_10;	  /* HTTP/1.0 client keeping the connection: Connection: keep-alive */
 	bool upgrade;		  /* 101: keep Upgrade, send Connection: upgrade */
+	/* Echo the correlation ID (len 0: do not); the upstream's own field of that name is replaced. */
+	struct http_span id_name;
+	struct http_span id;
 };
 
 void http_msg_response(struct evbuffer *out, const struct http_head *h,

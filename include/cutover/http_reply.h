@@ -21,15 +21,23 @@ const char *http_reply_error_text(int status);
  */
 void http_reply_error(struct evbuffer *out, int status, const char *detail,
     bool close);
-/*
- * The same, shaped for the request it answers: no body for HEAD, and
- * Connection: keep-alive for an HTTP/1.0 client that keeps the connection.
- */
-void http_reply_error_to(struct evbuffer *out, int status, const char *detail,
-    bool close, bool head_only, int client_minor);
+/* How an answer of ours is shaped for the request it answers. */
+struct http_reply_opts {
+	bool close;	       /* Connection: close */
+	bool head_only;	       /* HEAD: the length of the body, not the body */
+	int client_minor;      /* 0: an HTTP/1.0 client keeping the connection gets Connection: keep-alive */
+	const char *id_header; /* echo the correlation ID in this header (NULL: do not) */
+	const char *request_id; /* put in the JSON body as "request_id" (NULL: left out) */
+};
+
+/* An error answer: {"error":"...","request_id":"...","detail":"..."}. */
+void http_reply_error_opts(struct evbuffer *out, int status, const char *detail,
+    const struct http_reply_opts *o);
 /* Append a `respond` route's answer (no body for HEAD). */
 void http_reply_respond(struct evbuffer *out, const struct route_respond *r,
     bool head_only, bool close, int client_minor);
+void http_reply_respond_opts(struct evbuffer *out, const struct route_respond *r,
+    const struct http_reply_opts *o);
 void http_reply_continue(struct evbuffer *out);
 
 #endif /* CUTOVER_HTTP_REPLY_H */

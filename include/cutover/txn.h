@@ -21,6 +21,9 @@
 #include "cutover/http_body.h"
 #include "cutover/http_msg.h"
 #include "cutover/http_parse.h"
+#include "cutover/metrics.h"
+#include "cutover/reqid.h"
+#include "cutover/traceparent.h"
 
 struct client;
 struct upstream_conn;
@@ -66,7 +69,25 @@ struct txn {
 	struct http_body resp_body;
 	struct event phase_timer; /* connect, then response-head timeout */
 	struct event deadline;	  /* request_timeout */
-	uint64_t start_ms;
+
+	/* What the access log and the metrics say about this request. */
+	char reqid[REQID_MAX + 1];
+	char traceparent[TRACEPARENT_LEN + 1]; /* "" when none is sent */
+	bool trace_forwarded; /* the client's own traceparent goes on */
+	char *line;	      /* method and target as received (heap, kept across reuse) */
+	size_t line_cap;
+	size_t method_len;    /* line[0..method_len) is the method, the rest the target */
+	size_t target_len;
+	uint64_t start_unix_us;
+	uint64_t start_mono_us;
+	uint64_t try_start_us;
+	int64_t upstream_us; /* -1 until an upstream answered or failed */
+	uint64_t in_mark;    /* client bytes consumed before this request */
+	uint64_t out_mark;   /* client bytes queued before this response */
+	const struct server_conf *server;
+	int status;	     /* sent to the client; 0 while none */
+	unsigned tries;
+	uint32_t flags;	     /* ACCESSLOG_F_* */
 };
 
 /* Prepare a newly allocated transaction for worker `base`. */
@@ -79,5 +100,12 @@ void txn_client_read(struct txn *t);
 void txn_client_drain(struct txn *t);
 /* The client connection is going away: drop the upstream side. */
 void txn_abort(struct txn *t, const char *reason);
+/*
+ * The request is over for the client: count it, write its access-log
+ * line and drop the configuration reference. Idempotent.
+ */
+void txn_account(struct txn *t);
+/* Free what txn_init and later requests allocated (worker exit). */
+void txn_free(struct txn *t);
 
 #endif /* CUTOVER_TXN_H */

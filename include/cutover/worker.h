@@ -17,8 +17,12 @@
 #include "cutover/config.h"
 #include "cutover/http_parse.h"
 #include "cutover/pool.h"
+#include "cutover/rng.h"
 
+struct accesslog;
+struct accesslog_worker;
 struct client;
+struct metrics_worker;
 struct txn;
 
 /*
@@ -28,6 +32,7 @@ struct txn;
 struct worker_shared {
 	atomic_size_t nconns;
 	size_t max_conns;
+	struct accesslog *alog; /* the process's access log (may be a no-op one) */
 	struct worker *workers;
 	unsigned nworkers;
 };
@@ -37,6 +42,8 @@ struct worker_listener {
 	int fd;
 	struct event ev;
 	const struct listener_conf *conf;
+	struct worker *w;
+	size_t index; /* in cfg->listeners */
 };
 
 /*
@@ -64,6 +71,10 @@ struct worker {
 	bool draining;
 
 	struct txn *txn_free; /* ended transactions, ready for reuse */
+	struct rng rng;	      /* request and trace IDs */
+	struct metrics_worker *metrics;
+	struct accesslog_worker *alog;
+	struct event alog_timer; /* hands partial access-log blocks to the writer */
 	struct pool pool;
 	struct balance *balance; /* per upstream */
 	unsigned **weights;	 /* per upstream: server weights */

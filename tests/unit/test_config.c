@@ -1,7 +1,8 @@
 /*
  * test_config: config_load_string() on YAML snippets. A full valid file
- * with every key, the defaults, upstream_defaults inheritance; then every
- * error with its exact "FILE:LINE:COL: message", and every warning.
+ * with every key, the defaults, upstream_defaults inheritance, the
+ * correlation, access_log and admin sections; then every error with its
+ * exact "FILE:LINE:COL: message", and every warning.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,6 +39,10 @@ static void test_error_collect(void **state);
 static void test_warnings(void **state);
 static void test_no_warnings(void **state);
 static void test_in_file(void **state);
+static void test_sections(void **state);
+static void test_section_forms(void **state);
+static void test_access_log_files(void **state);
+static void test_admin_token(void **state);
 static void test_load_file(void **state);
 static void test_no_dns(void **state);
 static void test_refs(void **state);
@@ -357,6 +362,21 @@ test_defaults(void **state)
 	assert_null(c->routes[1].respond.body);
 	assert_int_equal(c->routes[1].respond.body_len, 0);
 	assert_string_equal(c->routes[1].respond.content_type, "text/plain");
+	/* Sections that are absent take their defaults; admin stays off. */
+	assert_string_equal(c->correlation.header, "X-Request-ID");
+	assert_true(c->correlation.accept_incoming);
+	assert_int_equal(c->correlation.generate, REQID_GEN_UUID7);
+	assert_true(c->correlation.echo);
+	assert_true(c->correlation.traceparent);
+	assert_true(c->access_log.enabled);
+	assert_true(c->access_log.to_stdout);
+	assert_null(c->access_log.path);
+	assert_int_equal(c->access_log.format, ACCESS_LOG_JSON);
+	assert_false(c->admin.enabled);
+	assert_null(c->admin.address);
+	assert_int_equal(c->admin.addrlen, 0);
+	assert_null(c->admin.token_file);
+	assert_null(c->admin.token);
 	assert_int_equal(d.nwarnings, 1); /* "gone" is behind "all" */
 	config_unref(c);
 	config_diag_free(&d);
@@ -440,6 +460,9 @@ test_listeners(void **state)
 /* ---- errors: each case is a whole file and one exact message */
 
 #define OK_HEAD "listeners: [ { address: \"127.0.0.1:8080\" } ]\n"
+#define ONE_UPS                                                              \
+	"upstreams: { legacy: { servers: [ \"127.0.0.1:9001\" ] } }\n"         \
+	"routes: [ { name: all, upstream: legacy } ]\n"
 #define OK_UPS                                                               \
 	"upstreams:\n"                                                       \
 	"  legacy: { servers: [ \"127.0.0.1:9001\" ] }\n"                    \
@@ -468,18 +491,9 @@ static const struct error_case errors[] = {
 	    "t.yaml:2:47: unknown key \"conect_timeout\" (did you mean "
 	    "\"connect_timeout\"?)",
 	    1, false },
-	{ "not supported: top", OK_HEAD "admin: { address: \"127.0.0.1:9901\" }\n",
-	    "t.yaml:2:1: key \"admin\" is not supported in this version", 1,
-	    false },
 	{ "not supported: watch", OK_HEAD "watch: true\n",
 	    "t.yaml:2:1: key \"watch\" is not supported in this version", 1,
 	    false },
-	{ "not supported: correlation", OK_HEAD "correlation: {}\n",
-	    "t.yaml:2:1: key \"correlation\" is not supported in this version",
-	    1, false },
-	{ "not supported: access_log", OK_HEAD "access_log: {}\n",
-	    "t.yaml:2:1: key \"access_log\" is not supported in this version",
-	    1, false },
 	{ "not supported: listener tls",
 	    "listeners: [ { address: \"127.0.0.1:8443\", tls: {} } ]\n",
 	    "t.yaml:1:43: key \"tls\" is not supported in this version", 1,
@@ -533,6 +547,165 @@ static const struct error_case errors[] = {
 	    "routes: [ { name: a, upstream: legacy, shadow: {} } ]\n",
 	    "t.yaml:5:40: key \"shadow\" is not supported in this version", 1,
 	    false },
+
+	/* correlation */
+	{ "correlation: bad bool", OK_HEAD "correlation: { echo: yes }\n",
+	    "t.yaml:2:22: expected true or false, got \"yes\"", 1, false },
+	{ "correlation: bad bool accept_incoming", OK_HEAD
+	    "correlation:\n  accept_incoming: 1\n",
+	    "t.yaml:3:20: expected true or false, got \"1\"", 1, false },
+	{ "correlation: bad bool traceparent", OK_HEAD
+	    "correlation: { traceparent: [] }\n",
+	    "t.yaml:2:29: expected true or false", 1, false },
+	{ "correlation: generate, did you mean", OK_HEAD
+	    "correlation: { generate: uuidv7 }\n",
+	    "t.yaml:2:26: expected \"uuid4\" or \"uuid7\", got \"uuidv7\" (did "
+	    "you mean \"uuid7\"?)",
+	    1, false },
+	{ "correlation: generate, no suggestion", OK_HEAD
+	    "correlation: { generate: snowflake }\n",
+	    "t.yaml:2:26: expected \"uuid4\" or \"uuid7\", got \"snowflake\"", 1,
+	    false },
+	{ "correlation: generate not a scalar", OK_HEAD
+	    "correlation: { generate: { a: 1 } }\n",
+	    "t.yaml:2:26: expected \"uuid4\" or \"uuid7\"", 1, false },
+	{ "correlation: header not a token", OK_HEAD
+	    "correlation: { header: \"X Request\" }\n",
+	    "t.yaml:2:24: expected a header name (an HTTP token such as "
+	    "\"X-Request-ID\"), got \"X Request\"",
+	    1, false },
+	{ "correlation: header empty", OK_HEAD "correlation: { header: \"\" }\n",
+	    "t.yaml:2:24: expected a header name (an HTTP token such as "
+	    "\"X-Request-ID\"), got \"\"",
+	    1, false },
+	{ "correlation: header null", OK_HEAD "correlation: { header: ~ }\n",
+	    "t.yaml:2:24: expected a header name such as \"X-Request-ID\"", 1,
+	    false },
+	{ "correlation: header with a colon", OK_HEAD
+	    "correlation: { header: \"X-ID:\" }\n",
+	    "t.yaml:2:24: expected a header name (an HTTP token such as "
+	    "\"X-Request-ID\"), got \"X-ID:\"",
+	    1, false },
+	{ "correlation: framing header", OK_HEAD
+	    "correlation: { header: content-length }\n",
+	    "t.yaml:2:24: header \"content-length\" cannot carry the request ID: "
+	    "cutover manages it itself",
+	    1, false },
+	{ "correlation: traceparent header", OK_HEAD
+	    "correlation: { header: Traceparent }\n",
+	    "t.yaml:2:24: header \"Traceparent\" cannot carry the request ID: "
+	    "cutover manages it itself",
+	    1, false },
+	{ "correlation: unknown key", OK_HEAD
+	    "correlation: { generat: uuid4 }\n",
+	    "t.yaml:2:16: unknown key \"generat\" (did you mean \"generate\"?)",
+	    1, false },
+	{ "correlation: not a mapping", OK_HEAD "correlation: [ a ]\n",
+	    "t.yaml:2:14: expected a mapping", 1, false },
+
+	/* access_log */
+	{ "access_log: format not json", OK_HEAD
+	    "access_log: { format: text }\n",
+	    "t.yaml:2:23: expected \"json\", got \"text\"", 1, false },
+	{ "access_log: format is case-sensitive", OK_HEAD
+	    "access_log: { format: JSON }\n",
+	    "t.yaml:2:23: expected \"json\", got \"JSON\"", 1, false },
+	{ "access_log: format typo", OK_HEAD "access_log: { format: jsno }\n",
+	    "t.yaml:2:23: expected \"json\", got \"jsno\" (did you mean "
+	    "\"json\"?)",
+	    1, false },
+	{ "access_log: missing directory", OK_HEAD
+	    "access_log: { path: /nonexistent-cutover-dir/access.log }\n",
+	    "t.yaml:2:21: cannot use access_log directory "
+	    "\"/nonexistent-cutover-dir\": No such file or directory",
+	    1, false },
+	{ "access_log: directory is a file", OK_HEAD
+	    "access_log: { path: /dev/null/access.log }\n",
+	    "t.yaml:2:21: cannot use access_log directory \"/dev/null\": Not a "
+	    "directory",
+	    1, false },
+	{ "access_log: path is a directory", OK_HEAD
+	    "access_log: { path: /tmp }\n",
+	    "t.yaml:2:21: access_log path \"/tmp\" is a directory", 1, false },
+	{ "access_log: path ends with a slash", OK_HEAD
+	    "access_log: { path: /nonexistent-cutover-dir/ }\n",
+	    "t.yaml:2:21: access_log path \"/nonexistent-cutover-dir/\" is a "
+	    "directory",
+	    1, false },
+	{ "access_log: path null", OK_HEAD "access_log: { path: ~ }\n",
+	    "t.yaml:2:21: expected a file path, \"stdout\" or \"off\"", 1,
+	    false },
+	{ "access_log: unknown key", OK_HEAD "access_log: { fromat: json }\n",
+	    "t.yaml:2:15: unknown key \"fromat\" (did you mean \"format\"?)", 1,
+	    false },
+	{ "access_log: not a mapping", OK_HEAD "access_log: stdout\n",
+	    "t.yaml:2:13: expected a mapping", 1, false },
+
+	/* admin */
+	{ "admin: address without port", OK_HEAD
+	    "admin: { address: \"127.0.0.1\" }\n",
+	    "t.yaml:2:19: invalid admin address \"127.0.0.1\": expected "
+	    "\"HOST:PORT\"",
+	    1, false },
+	{ "admin: port 0", OK_HEAD "admin: { address: \"127.0.0.1:0\" }\n",
+	    "t.yaml:2:19: invalid admin address \"127.0.0.1:0\": the port must "
+	    "be a number from 1 to 65535",
+	    1, false },
+	{ "admin: IPv6 without brackets", OK_HEAD
+	    "admin: { address: \"::1:9901\" }\n",
+	    "t.yaml:2:19: invalid admin address \"::1:9901\": put IPv6 addresses "
+	    "in brackets, as in \"[::1]:8080\"",
+	    1, false },
+	{ "admin: address null", OK_HEAD "admin: { address: ~ }\n",
+	    "t.yaml:2:19: expected an address such as \"127.0.0.1:9901\"", 1,
+	    false },
+	{ "admin: same address as a listener", OK_HEAD
+	    "admin: { address: \"127.0.0.1:8080\" }\n",
+	    "t.yaml:2:19: admin address \"127.0.0.1:8080\" is the same address "
+	    "as the listener at 1:14",
+	    1, false },
+	{ "admin: default address is a listener's",
+	    "listeners:\n  - address: \"127.0.0.1:8080\"\n"
+	    "  - address: \"127.0.0.1:9901\"\nadmin:\n",
+	    "t.yaml:4:1: admin address \"127.0.0.1:9901\" is the same address "
+	    "as the listener at 3:5",
+	    1, false },
+	{ "admin: overlaps a wildcard listener",
+	    "listeners: [ { address: \"*:8080\" } ]\n"
+	    "admin: { address: \"127.0.0.1:8080\" }\n",
+	    "t.yaml:2:19: admin address \"127.0.0.1:8080\" overlaps the listener "
+	    "\"*:8080\" at 1:14 (same port, one of them on every address)",
+	    1, false },
+	{ "admin: wildcard overlaps a listener", OK_HEAD
+	    "admin: { address: \"0.0.0.0:8080\" }\n",
+	    "t.yaml:2:19: admin address \"0.0.0.0:8080\" overlaps the listener "
+	    "\"127.0.0.1:8080\" at 1:14 (same port, one of them on every "
+	    "address)",
+	    1, false },
+	{ "admin: token_file missing", OK_HEAD
+	    "admin: { token_file: /nonexistent-cutover.token }\n",
+	    "t.yaml:2:22: cannot read token_file \"/nonexistent-cutover.token\": "
+	    "No such file or directory",
+	    1, false },
+	{ "admin: token_file relative to the config", OK_HEAD
+	    "admin: { token_file: nonexistent-cutover.token }\n",
+	    "t.yaml:2:22: cannot read token_file "
+	    "\"./nonexistent-cutover.token\": No such file or directory",
+	    1, false },
+	{ "admin: token_file a directory", OK_HEAD
+	    "admin: { token_file: /tmp }\n",
+	    "t.yaml:2:22: cannot read token_file \"/tmp\": Is a directory", 1,
+	    false },
+	{ "admin: token_file null", OK_HEAD "admin: { token_file: }\n",
+	    "t.yaml:2:22: expected a file name", 1, false },
+	{ "admin: unknown key, did you mean", OK_HEAD
+	    "admin: { adress: \"127.0.0.1:9901\" }\n",
+	    "t.yaml:2:10: unknown key \"adress\" (did you mean \"address\"?)", 1,
+	    false },
+	{ "admin: unknown key", OK_HEAD "admin: { token: abc }\n",
+	    "t.yaml:2:10: unknown key \"token\"", 1, false },
+	{ "admin: not a mapping", OK_HEAD "admin: \"127.0.0.1:9901\"\n",
+	    "t.yaml:2:8: expected a mapping", 1, false },
 
 	/* types */
 	{ "limits not a mapping", OK_HEAD "limits: [ 1 ]\n",
@@ -1052,6 +1225,21 @@ static const struct warning_case warnings[] = {
 	    { "t.yaml:1:1: warning: no catch-all route (an active route with "
 	      "\"path_prefix: /\" to an upstream): requests no route matches "
 	      "get 404" } },
+	{ "admin off loopback without a token", OK_HEAD ONE_UPS
+	    "admin: { address: \"0.0.0.0:9901\" }\n",
+	    { "t.yaml:4:19: warning: admin API on a non-loopback address "
+	      "\"0.0.0.0:9901\" without token_file: anyone who can reach it "
+	      "can force breakers and reload" } },
+	{ "admin on every address", OK_HEAD ONE_UPS
+	    "admin:\n  address: \"*:9901\"\n",
+	    { "t.yaml:5:12: warning: admin API on a non-loopback address "
+	      "\"*:9901\" without token_file: anyone who can reach it can "
+	      "force breakers and reload" } },
+	{ "admin on an IPv6 address", OK_HEAD ONE_UPS
+	    "admin: { address: \"[2001:db8::1]:9901\" }\n",
+	    { "t.yaml:4:19: warning: admin API on a non-loopback address "
+	      "\"[2001:db8::1]:9901\" without token_file: anyone who can reach "
+	      "it can force breakers and reload" } },
 	{ "inactive catch-all", OK_HEAD OK_UPS
 	    "routes:\n"
 	    "  - { name: a, match: { path_prefix: /a }, upstream: billing }\n"
@@ -1118,6 +1306,13 @@ test_no_warnings(void **state)
 		"routes:\n"
 		"  - { name: all, match: { path_prefix: / }, upstream: legacy }\n"
 		"  - { name: staged, active: false, upstream: billing }\n",
+		/* the admin API on loopback, any of them */
+		OK_HEAD ONE_UPS "admin: { address: \"127.0.0.1:9901\" }\n",
+		OK_HEAD ONE_UPS "admin: { address: \"127.3.4.5:9901\" }\n",
+		OK_HEAD ONE_UPS "admin: { address: \"[::1]:9901\" }\n",
+		OK_HEAD ONE_UPS "admin: { address: \"[::ffff:127.0.0.1]:9901\" }\n",
+		OK_HEAD ONE_UPS "admin: { address: \"localhost:9901\" }\n",
+		OK_HEAD ONE_UPS "admin:\n",
 	};
 
 	(void)state;
@@ -1258,6 +1453,358 @@ test_in_file(void **state)
 	tmpdir_remove(dir);
 }
 
+/* ---- correlation, access_log, admin */
+
+/* Every key of the three sections set to something other than its default. */
+static void
+test_sections(void **state)
+{
+	static const char yaml[] = OK_HEAD ONE_UPS
+	    "correlation:\n"
+	    "  header: X-Correlation-ID\n"
+	    "  accept_incoming: false\n"
+	    "  generate: uuid4\n"
+	    "  echo: false\n"
+	    "  traceparent: false\n"
+	    "access_log:\n"
+	    "  path: logs/access.log\n"
+	    "  format: json\n"
+	    "admin:\n"
+	    "  address: \"127.0.0.1:9911\"\n"
+	    "  token_file: admin.token\n";
+	char *dir = tmpdir_make();
+	char name[512], want[1024];
+	struct config_diag d;
+	struct config *c;
+	const struct sockaddr_in *sin;
+	struct stat st;
+
+	(void)state;
+	snprintf(name, sizeof(name), "%s/logs", dir);
+	assert_int_equal(mkdir(name, 0700), 0);
+	write_file(dir, "admin.token", "s3cr3t-Token_1.~+/= \t\r\nsecond line\n");
+	snprintf(name, sizeof(name), "%s/c.yaml", dir);
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nwarnings, 0);
+
+	assert_string_equal(c->correlation.header, "X-Correlation-ID");
+	assert_false(c->correlation.accept_incoming);
+	assert_int_equal(c->correlation.generate, REQID_GEN_UUID4);
+	assert_false(c->correlation.echo);
+	assert_false(c->correlation.traceparent);
+
+	assert_true(c->access_log.enabled);
+	assert_false(c->access_log.to_stdout);
+	snprintf(want, sizeof(want), "%s/logs/access.log", dir);
+	assert_string_equal(c->access_log.path, want);
+	assert_int_equal(c->access_log.format, ACCESS_LOG_JSON);
+	/* Checked, never opened: the running process creates it. */
+	assert_int_equal(stat(want, &st), -1);
+
+	assert_true(c->admin.enabled);
+	assert_string_equal(c->admin.address, "127.0.0.1:9911");
+	sin = (const struct sockaddr_in *)&c->admin.addr;
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 9911);
+	assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(c->admin.addrlen, sizeof(*sin));
+	assert_false(c->admin.any_address);
+	assert_int_equal(c->admin.mark.line, 14); /* the address value */
+	assert_int_equal(c->admin.mark.col, 12);
+	snprintf(want, sizeof(want), "%s/admin.token", dir);
+	assert_string_equal(c->admin.token_file, want);
+	assert_string_equal(c->admin.token, "s3cr3t-Token_1.~+/=");
+	config_unref(c);
+	config_diag_free(&d);
+
+	/* The values that are also defaults, written out. */
+	static const char yaml2[] = OK_HEAD ONE_UPS
+	    "correlation: { header: x-request-id, accept_incoming: true, "
+	    "generate: uuid7, echo: true, traceparent: true }\n"
+	    "access_log: { path: stdout, format: json }\n";
+	c = load(yaml2, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_string_equal(c->correlation.header, "x-request-id");
+	assert_true(c->correlation.accept_incoming);
+	assert_int_equal(c->correlation.generate, REQID_GEN_UUID7);
+	assert_true(c->correlation.echo && c->correlation.traceparent);
+	assert_true(c->access_log.enabled && c->access_log.to_stdout);
+	assert_null(c->access_log.path);
+	assert_false(c->admin.enabled);
+	config_unref(c);
+	config_diag_free(&d);
+	tmpdir_remove(dir);
+}
+
+/* Empty and null sections, "off", absolute paths, admin with defaults. */
+static void
+test_section_forms(void **state)
+{
+	static const char *const yamls[] = {
+		OK_HEAD ONE_UPS "correlation: {}\naccess_log: {}\nadmin: {}\n",
+		OK_HEAD ONE_UPS "correlation:\naccess_log:\nadmin:\n",
+		OK_HEAD ONE_UPS "correlation: ~\naccess_log: ~\nadmin: ~\n",
+	};
+	struct config_diag d;
+	struct config *c;
+	const struct sockaddr_in *sin;
+
+	(void)state;
+	for (size_t i = 0; i < N(yamls); i++) {
+		print_message("case %zu\n", i);
+		c = load(yamls[i], &d);
+		dump_diag(&d);
+		assert_non_null(c);
+		assert_int_equal(d.nwarnings, 0);
+		assert_string_equal(c->correlation.header, "X-Request-ID");
+		assert_true(c->correlation.accept_incoming);
+		assert_int_equal(c->correlation.generate, REQID_GEN_UUID7);
+		assert_true(c->correlation.echo);
+		assert_true(c->correlation.traceparent);
+		assert_true(c->access_log.enabled);
+		assert_true(c->access_log.to_stdout);
+		assert_null(c->access_log.path);
+		/* A present admin section turns the admin API on. */
+		assert_true(c->admin.enabled);
+		assert_string_equal(c->admin.address, "127.0.0.1:9901");
+		sin = (const struct sockaddr_in *)&c->admin.addr;
+		assert_int_equal(sin->sin_family, AF_INET);
+		assert_int_equal(ntohs(sin->sin_port), 9901);
+		assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
+		assert_int_equal(c->admin.mark.line, 6); /* the admin key */
+		assert_int_equal(c->admin.mark.col, 1);
+		assert_null(c->admin.token_file);
+		assert_null(c->admin.token);
+		config_unref(c);
+		config_diag_free(&d);
+	}
+
+	c = load(OK_HEAD ONE_UPS "access_log: { path: off }\n", &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_false(c->access_log.enabled);
+	assert_false(c->access_log.to_stdout);
+	assert_null(c->access_log.path);
+	config_unref(c);
+	config_diag_free(&d);
+
+	c = load(OK_HEAD ONE_UPS "access_log: { path: /tmp/cutover-access.log }\n"
+		 "admin: { address: \"[::1]:9901\" }\n",
+	    &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_true(c->access_log.enabled);
+	assert_false(c->access_log.to_stdout);
+	assert_string_equal(c->access_log.path, "/tmp/cutover-access.log");
+	assert_int_equal(c->admin.addr.ss_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_LOOPBACK(
+	    &((const struct sockaddr_in6 *)&c->admin.addr)->sin6_addr));
+	config_unref(c);
+	config_diag_free(&d);
+
+	/* "*:PORT" as for listeners (and a warning, see test_warnings) */
+	c = load(OK_HEAD ONE_UPS "admin: { address: \":9901\" }\n", &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_true(c->admin.any_address);
+	assert_int_equal(d.nwarnings, 1);
+	config_unref(c);
+	config_diag_free(&d);
+
+	/* A listener on another port of the admin's address is fine. */
+	c = load("listeners: [ { address: \"*:8080\" } ]\n" ONE_UPS
+		 "admin: { address: \"127.0.0.1:8081\" }\n",
+	    &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nerrors, 0);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/* Relative to the file's directory; the directory must exist. */
+static void
+test_access_log_files(void **state)
+{
+	static const char yaml[] = OK_HEAD ONE_UPS
+	    "access_log: { path: nodir/access.log }\n";
+	char *dir = tmpdir_make();
+	char name[512], want[1024];
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	snprintf(name, sizeof(name), "%s/c.yaml", dir);
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	dump_diag(&d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 1);
+	snprintf(want, sizeof(want),
+	    "%s:4:21: cannot use access_log directory \"%s/nodir\": No such "
+	    "file or directory",
+	    name, dir);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+
+	/* CONFIG_LOAD_NO_FILES does not look at the file system. */
+	config_diag_init(&d);
+	c = config_load_string_flags(name, yaml, strlen(yaml),
+	    CONFIG_LOAD_NO_FILES, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	snprintf(want, sizeof(want), "%s/nodir/access.log", dir);
+	assert_string_equal(c->access_log.path, want);
+	config_unref(c);
+	config_diag_free(&d);
+
+	snprintf(want, sizeof(want), "%s/nodir", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	snprintf(want, sizeof(want), "%s/nodir/access.log", dir);
+	assert_string_equal(c->access_log.path, want);
+	config_unref(c);
+	config_diag_free(&d);
+
+	/* An existing file is fine too (it is appended to). */
+	write_file(dir, "nodir/access.log", "old line\n");
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	assert_non_null(c);
+	config_unref(c);
+	config_diag_free(&d);
+	tmpdir_remove(dir);
+}
+
+static void
+test_admin_token(void **state)
+{
+	static const char yaml[] = OK_HEAD ONE_UPS
+	    "admin: { address: \"0.0.0.0:9901\", token_file: t.token }\n";
+	static const struct {
+		const char *what;
+		const char *content; /* NULL: see `size` */
+		size_t size;	     /* content of this many 'a's */
+		const char *token;   /* NULL: an error */
+		const char *error;   /* after "FILE:4:47: token_file \"PATH\"" */
+	} cases[] = {
+		{ "plain", "abc", 0, "abc", NULL },
+		{ "LF", "abc\n", 0, "abc", NULL },
+		{ "CRLF and spaces", "abc  \r\n", 0, "abc", NULL },
+		{ "first line only", "abc\ndef\n", 0, "abc", NULL },
+		{ "4 KiB", NULL, 4096, "", NULL },
+		{ "empty", "", 0, NULL, " is empty (the token is its first line)" },
+		{ "empty first line", "\nabc\n", 0, NULL,
+		    " is empty (the token is its first line)" },
+		{ "blank", " \t\r\n", 0, NULL,
+		    " is empty (the token is its first line)" },
+		{ "too big", NULL, 4097, NULL,
+		    " is larger than 4KiB" },
+		{ "space inside", "abc def\n", 0, NULL,
+		    ": the token may contain only visible "
+		    "ASCII characters, no spaces" },
+		{ "leading space", " abc\n", 0, NULL,
+		    ": the token may contain only visible "
+		    "ASCII characters, no spaces" },
+		{ "control byte", "ab\x01" "c\n", 0, NULL,
+		    ": the token may contain only visible "
+		    "ASCII characters, no spaces" },
+	};
+	char *dir = tmpdir_make();
+	char name[512], path[512], want[2048];
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	snprintf(name, sizeof(name), "%s/c.yaml", dir);
+	snprintf(path, sizeof(path), "%s/t.token", dir);
+	for (size_t i = 0; i < N(cases); i++) {
+		char *big = NULL;
+
+		print_message("case: %s\n", cases[i].what);
+		if (cases[i].content == NULL) {
+			big = malloc(cases[i].size + 1);
+			assert_non_null(big);
+			memset(big, 'a', cases[i].size);
+			big[cases[i].size] = '\0';
+		}
+		write_file(dir, "t.token", big != NULL ? big : cases[i].content);
+		config_diag_init(&d);
+		c = config_load_string(name, yaml, strlen(yaml), &d);
+		dump_diag(&d);
+		if (cases[i].error == NULL) {
+			assert_non_null(c);
+			assert_string_equal(c->admin.token_file, path);
+			assert_string_equal(c->admin.token,
+			    big != NULL ? big : cases[i].token);
+			/* with a token, no warning about the address */
+			assert_int_equal(d.nwarnings, 0);
+		} else {
+			assert_null(c);
+			assert_int_equal(d.nerrors, 1);
+			snprintf(want, sizeof(want), "%s:4:47: token_file \"%s\"%s",
+			    name, path, cases[i].error);
+			assert_string_equal(d.errors[0], want);
+		}
+		config_unref(c);
+		config_diag_free(&d);
+		free(big);
+	}
+
+	/* A NUL would cut the token short. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite("ab\0cd\n", 1, 6, f), 6);
+		assert_int_equal(fclose(f), 0);
+	}
+	config_diag_init(&d);
+	c = config_load_string(name, yaml, strlen(yaml), &d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 1);
+	snprintf(want, sizeof(want),
+	    "%s:4:47: token_file \"%s\": the token may contain only visible "
+	    "ASCII characters, no spaces",
+	    name, path);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+
+	/* Unreadable (unless we are root, who reads anything). */
+	write_file(dir, "t.token", "abc\n");
+	assert_int_equal(chmod(path, 0), 0);
+	if (geteuid() != 0) {
+		config_diag_init(&d);
+		c = config_load_string(name, yaml, strlen(yaml), &d);
+		assert_null(c);
+		assert_int_equal(d.nerrors, 1);
+		snprintf(want, sizeof(want),
+		    "%s:4:47: cannot read token_file \"%s\": Permission denied",
+		    name, path);
+		assert_string_equal(d.errors[0], want);
+		config_diag_free(&d);
+	}
+
+	/* CONFIG_LOAD_NO_FILES reads nothing. */
+	config_diag_init(&d);
+	c = config_load_string_flags(name, yaml, strlen(yaml),
+	    CONFIG_LOAD_NO_FILES, &d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 1);
+	snprintf(want, sizeof(want), "%s:4:47: token_file is disabled here",
+	    name);
+	assert_string_equal(d.errors[0], want);
+	config_diag_free(&d);
+	tmpdir_remove(dir);
+}
+
 static void
 test_load_file(void **state)
 {
@@ -1312,7 +1859,8 @@ test_no_dns(void **state)
 	static const char yaml[] =
 	    "listeners: [ { address: \"localhost:8080\" } ]\n"
 	    "upstreams: { a: { servers: [ \"localhost:1\", \"127.0.0.1:2\" ] } }\n"
-	    "routes: [ { name: all, upstream: a } ]\n";
+	    "routes: [ { name: all, upstream: a } ]\n"
+	    "admin: { address: \"localhost:9901\" }\n";
 	struct config_diag d;
 	struct config *c;
 
@@ -1322,9 +1870,12 @@ test_no_dns(void **state)
 	    CONFIG_LOAD_NO_DNS, &d);
 	dump_diag(&d);
 	assert_null(c);
-	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.nerrors, 3);
 	assert_true(has_line(d.errors, d.nerrors,
 	    "t.yaml:1:25: cannot resolve listener address \"localhost:8080\": ",
+	    true));
+	assert_true(has_line(d.errors, d.nerrors,
+	    "t.yaml:4:19: cannot resolve admin address \"localhost:9901\": ",
 	    true));
 	assert_true(has_line(d.errors, d.nerrors,
 	    "t.yaml:2:30: cannot resolve server address \"localhost:1\": ",
@@ -1397,6 +1948,10 @@ main(void)
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_no_warnings),
 		cmocka_unit_test(test_in_file),
+		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_section_forms),
+		cmocka_unit_test(test_access_log_files),
+		cmocka_unit_test(test_admin_token),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_no_dns),
 		cmocka_unit_test(test_refs),
