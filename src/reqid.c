@@ -46,6 +46,7 @@ static const char reqid_hex2[] = REQID_HEX_ROW("0") REQID_HEX_ROW("1")
     REQID_HEX_ROW("6") REQID_HEX_ROW("7") REQID_HEX_ROW("8") REQID_HEX_ROW("9")
     REQID_HEX_ROW("a") REQID_HEX_ROW("b") REQID_HEX_ROW("c") REQID_HEX_ROW("d")
     REQID_HEX_ROW("e") REQID_HEX_ROW("f");
+_Static_assert(sizeof(reqid_hex2) == 2 * 256 + 1, "one pair a byte");
 
 /* Per worker thread, like the struct rng that goes with it. */
 static __thread struct reqid_v7 reqid_v7_tls;
