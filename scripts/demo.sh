@@ -25,6 +25,8 @@ Try:
   curl -s http://127.0.0.1:8080/catalog/7         # -> the "legacy" monolith (catch-all route)
   curl -si http://127.0.0.1:8080/retired          # -> 410 answered by cutover itself
   src/cutover explain -c conf/demo.yaml GET /api/orders/42
+  curl -s http://127.0.0.1:9901/metrics | grep cutover_requests_total   # admin API
+The access log (one JSON line a request) goes to this terminal.
 Ctrl-C stops cutover and the demo upstreams.
 TXT
 wait $px
