@@ -720,7 +720,7 @@ writer_block(struct accesslog *log, struct accesslog_block *b)
 		int saved = errno;
 
 		if (!log->err_streak)
-			log_warn("accesslog_write", "path=%s lines_lost=%u",
+			log_warn("access_log_write", "path=%s lines_lost=%u",
 			    log->path, b->lines);
 		log->err_streak = true;
 		if (saved == EPIPE) {
@@ -734,7 +734,7 @@ writer_block(struct accesslog *log, struct accesslog_block *b)
 		}
 	} else if (log->err_streak) {
 		log->err_streak = false;
-		log_info("accesslog_write_resumed", "path=%s", log->path);
+		log_info("access_log_write_resumed", "path=%s", log->path);
 	}
 }
 
@@ -745,7 +745,7 @@ writer_reopen(struct accesslog *log)
 	int fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd == -1) {
-		log_warn("accesslog_reopen", "path=%s", log->path);
+		log_warn("access_log_reopen_failed", "path=%s", log->path);
 		return;
 	}
 	close(log->fd);

@@ -34,7 +34,7 @@ static void client_timercb(evutil_socket_t fd, short what, void *arg);
 static void client_arm_timer(struct client *c, uint64_t ms);
 static void client_read_head(struct client *c);
 static void client_account_error(struct client *c, int status, const char *id,
-    size_t in);
+    size_t in, size_t out);
 
 static const struct stream_ops client_ops = {
 	.on_read = client_on_read,
@@ -179,19 +179,29 @@ client_error(struct client *c, int status, const char *detail)
 		if (c->txn->cfg != NULL)
 			c->txn->status = status;
 	} else {
-		reqid_uuid7(fresh, clock_unix_ms(), &c->w->rng);
+		if (cc->generate == REQID_GEN_UUID4)
+			reqid_uuid4(fresh, &c->w->rng);
+		else
+			reqid_uuid7(fresh, clock_unix_ms(), &c->w->rng);
 		o.request_id = fresh;
 	}
 	o.id_header = cc->echo ? cc->header : NULL;
-	if (c->txn == NULL)
-		client_account_error(c, status, fresh, evbuffer_get_length(c->s.in));
-	http_reply_error_opts(c->s.out, status, detail, &o);
+	{
+		size_t before = evbuffer_get_length(c->s.out);
+
+		http_reply_error_opts(c->s.out, status, detail, &o);
+		if (c->txn == NULL)
+			client_account_error(c, status, fresh,
+			    evbuffer_get_length(c->s.in),
+			    evbuffer_get_length(c->s.out) - before);
+	}
 	client_finish(c, http_reply_error_text(status));
 }
 
 /* The access-log line and count for an answer given before any request was parsed. */
 static void
-client_account_error(struct client *c, int status, const char *id, size_t in)
+client_account_error(struct client *c, int status, const char *id, size_t in,
+    size_t out)
 {
 	struct accesslog_entry e;
 
@@ -201,6 +211,7 @@ client_account_error(struct client *c, int status, const char *id, size_t in)
 	e.client = c->addr;
 	e.status = status;
 	e.bytes_in = in;
+	e.bytes_out = out;
 	e.upstream_us = -1;
 	metrics_request(c->w->metrics, METRICS_NONE, METRICS_NONE, status, 0);
 	accesslog_write(c->w->alog, &e);

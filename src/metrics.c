@@ -508,7 +508,7 @@ render_duration(struct strbuf *out, const struct config *cfg,
 	size_t r, i, b;
 
 	render_family(out, name, "histogram",
-	    "Time from the first byte of a request to the end of its "
+	    "Time from the parsed request head to the end of its "
 	    "response, seen by the client.");
 	for (r = 0; r <= cfg->nroutes; r++) {
 		size_t route = r == 0 ? METRICS_NONE : r - 1;

@@ -137,10 +137,6 @@ server_run(struct config *cfg)
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		log_info("listening", "address=%s workers=%u", cfg->listeners[i].address,
 		    srv.nworkers);
-	for (unsigned i = 0; i < srv.nworkers; i++) {
-		if (worker_start(&srv.workers[i]) == -1)
-			fatal("worker %u: cannot start thread", i);
-	}
 	if (cfg->admin.enabled) {
 		srv.view.cfg = cfg;
 		srv.view.nworkers = srv.nworkers;
@@ -149,11 +145,23 @@ server_run(struct config *cfg)
 			srv.view.metrics[i] = srv.workers[i].metrics;
 		srv.view.draining = &srv.draining;
 		srv.admin = admin_start(&cfg->admin, &srv.view);
-		if (srv.admin == NULL)
-			fatal("admin: cannot listen on %s: %s", cfg->admin.address,
-			    strerror(errno));
+		if (srv.admin == NULL) {
+			/* Nothing serves yet: give up cleanly, like a listener that cannot bind. */
+			log_warn("admin_listen_failed", "address=%s", cfg->admin.address);
+			for (unsigned i = 0; i < srv.nworkers; i++)
+				worker_free(&srv.workers[i]);
+			free(srv.view.metrics);
+			free(srv.workers);
+			free(joined);
+			accesslog_close(srv.alog);
+			return 1;
+		}
 		log_info("admin_listening", "address=%s auth=%s", cfg->admin.address,
 		    cfg->admin.token ? "bearer" : "none");
+	}
+	for (unsigned i = 0; i < srv.nworkers; i++) {
+		if (worker_start(&srv.workers[i]) == -1)
+			fatal("worker %u: cannot start thread", i);
 	}
 	log_info("start", "version=%s pid=%ld config=%s workers=%u routes=%zu upstreams=%zu",
 	    PACKAGE_VERSION, (long)getpid(), cfg->path ? cfg->path : "-",

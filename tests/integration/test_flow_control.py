@@ -13,6 +13,7 @@ which hides bytes stuck in cutover itself. Where that matters the client
 advertises a small MSS (TCP_MAXSEG) and a small receive buffer, so what is
 in flight stays small and cutover's own buffering shows."""
 
+import os
 import hashlib
 import re
 import select
@@ -284,7 +285,10 @@ def test_pipelining_client_that_never_reads_keeps_memory_bounded():
                                  % (sent >> 20, e))
         sent += len(batch)
     grown_mb = (rss_kb(cut.pid) - before) / 1024.0
-    assert grown_mb < 20, ("cutover grew by %.0f MB while a client pipelined %d MB of requests "
+    # Under AddressSanitizer freed memory sits in its quarantine, so churn
+    # shows as growth; the unbounded bug grew by hundreds of MB either way.
+    limit = 64 if "ASAN_OPTIONS" in os.environ else 20
+    assert grown_mb < limit, ("cutover grew by %.0f MB while a client pipelined %d MB of requests "
                            "without reading (send %s)"
                            % (grown_mb, sent >> 20, "blocked" if blocked else "never blocked"))
     assert_error(cut.request("GET", "/nope"), 404)
