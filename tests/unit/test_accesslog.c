@@ -1318,7 +1318,7 @@ test_write_errors(void **state)
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
 	data = slurp(errpath, &len);
-	for (p = data; (p = strstr(p, "event=accesslog_write ")) != NULL; p++)
+	for (p = data; (p = strstr(p, "event=access_log_write ")) != NULL; p++)
 		warns++;
 	if (warns != 2)
 		print_error("stderr was: %s\n", data);
