@@ -18,6 +18,7 @@
 #include "cutover/metrics.h"
 #include "cutover/reqid.h"
 #include "cutover/strbuf.h"
+#include "cutover/timer.h"
 #include "cutover/tunnel.h"
 #include "cutover/upstream_conn.h"
 #include "cutover/worker.h"
@@ -102,15 +103,7 @@ client_set_state(struct client *c, enum client_state st)
 static void
 client_arm_timer(struct client *c, uint64_t ms)
 {
-	struct timeval tv;
-
-	if (ms == 0) {
-		evtimer_del(&c->timer);
-		return;
-	}
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	evtimer_add(&c->timer, &tv);
+	timer_arm(&c->timer, ms);
 }
 
 void

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cutover/stream.h"
+#include "cutover/timer.h"
 
 #define STREAM_READ_CHUNK 16384
 #define STREAM_READ_ROUNDS 4
@@ -142,20 +143,12 @@ static void
 stream_arm_timer(struct stream *s)
 {
 	uint64_t ms = 0;
-	struct timeval tv;
 
 	if ((s->flags & STREAM_F_WANT_WRITE) && s->write_timeout_ms)
 		ms = s->write_timeout_ms;
 	else if ((s->flags & STREAM_F_READING) && s->read_timeout_ms)
 		ms = s->read_timeout_ms;
-	if (ms == 0) {
-		if (evtimer_pending(&s->tev, NULL))
-			evtimer_del(&s->tev);
-		return;
-	}
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	evtimer_add(&s->tev, &tv);
+	timer_arm(&s->tev, ms);
 }
 
 /* Returns 0 when all written or would block, -1 on error (errno saved). */

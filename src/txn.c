@@ -17,6 +17,7 @@
 #include "cutover/path.h"
 #include "cutover/pool.h"
 #include "cutover/route.h"
+#include "cutover/timer.h"
 #include "cutover/tunnel.h"
 #include "cutover/txn.h"
 #include "cutover/upstream_conn.h"
@@ -35,7 +36,6 @@ static void txn_phase_timercb(evutil_socket_t fd, short what, void *arg);
 static void txn_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void txn_set_req(struct txn *t, enum txn_req_state st);
 static void txn_set_resp(struct txn *t, enum txn_resp_state st);
-static void txn_arm(struct event *ev, uint64_t ms);
 static void txn_pump_request(struct txn *t);
 static void txn_pump_response(struct txn *t);
 static void txn_read_response_head(struct txn *t);
@@ -92,19 +92,6 @@ txn_set_resp(struct txn *t, enum txn_resp_state st)
 	t->resp = st;
 }
 
-static void
-txn_arm(struct event *ev, uint64_t ms)
-{
-	struct timeval tv;
-
-	if (ms == 0) {
-		evtimer_del(ev);
-		return;
-	}
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	evtimer_add(ev, &tv);
-}
 
 /* WebSocket is the one upgrade we tunnel; h2c and the rest are stripped. */
 static bool
@@ -300,7 +287,7 @@ txn_start(struct txn *t, struct http_head *h)
 	evbuffer_drain(c->s.in, h->head_len);
 	txn_set_resp(t, TXN_RESP_WAIT_HEAD);
 	if (t->up->request_timeout_ms > 0)
-		txn_arm(&t->deadline, t->up->request_timeout_ms);
+		timer_arm(&t->deadline, t->up->request_timeout_ms);
 
 	/* We answer 100-continue ourselves once the request has somewhere to go. */
 	if ((h->flags & HTTP_F_EXPECT_100) && t->req == TXN_REQ_BODY &&
@@ -340,7 +327,7 @@ txn_connect(struct txn *t)
 		return false;
 	}
 	t->uc->txn = t;
-	txn_arm(&t->phase_timer, up->connect_timeout_ms);
+	timer_arm(&t->phase_timer, up->connect_timeout_ms);
 	return true;
 }
 
@@ -430,7 +417,7 @@ txn_pump_request(struct txn *t)
 	if (t->req == TXN_REQ_DONE) {
 		stream_set_timeouts(&c->s, 0, t->cfg->client_timeouts.send_ms);
 		if (t->resp == TXN_RESP_WAIT_HEAD && t->uc->state != UPCONN_CONNECTING)
-			txn_arm(&t->phase_timer, t->up->response_timeout_ms);
+			timer_arm(&t->phase_timer, t->up->response_timeout_ms);
 	}
 }
 
@@ -697,7 +684,7 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		stream_set_timeouts(&t->uc->s, 0, t->up->response_timeout_ms);
 		stream_read_start(&t->uc->s);
 		if (t->req == TXN_REQ_DONE)
-			txn_arm(&t->phase_timer, t->up->response_timeout_ms);
+			timer_arm(&t->phase_timer, t->up->response_timeout_ms);
 		txn_pump_request(t); /* flushes the head queued while connecting */
 		break;
 	case STREAM_EV_EOF:
