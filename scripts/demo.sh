@@ -8,6 +8,12 @@ scripts/deps.sh build
 scripts/build.sh
 python3 scripts/demo_upstreams.py &
 up=$!
+# Wait (bounded) for the demo upstreams, so the first request does not 502.
+i=0
+until curl -s -o /dev/null http://127.0.0.1:9001/ || [ $i -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 trap 'kill $up 2>/dev/null; kill $px 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM EXIT
 src/cutover -c conf/demo.yaml &
 px=$!
