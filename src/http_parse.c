@@ -73,6 +73,8 @@ static enum http_parse_rc head_find(const char *, size_t, struct http_head *,
 static enum http_parse_rc head_too_big(const char *, size_t, size_t,
     const struct http_limits *, bool, struct http_error *);
 static void head_reset(struct http_head *);
+static void head_scan_start(struct head_scan *, const char *,
+    struct http_head *, const struct http_limits *, struct http_error *, bool);
 static int version_parse(const char *, size_t *, int *, int *);
 static int line_end(const char *, size_t *);
 static enum http_parse_rc request_line(struct head_scan *, size_t *,
@@ -168,6 +170,27 @@ http_head_init(struct http_head *h, struct http_field *fields,
 	h->max_fields = fields != NULL ? max_fields : 0;
 }
 
+/*
+ * Set up the one-pass scan of a complete head; requests answer 400/431,
+ * responses 502.
+ */
+static void
+head_scan_start(struct head_scan *s, const char *buf, struct http_head *h,
+    const struct http_limits *lim, struct http_error *err, bool request)
+{
+	memset(s, 0, sizeof(*s));
+	s->buf = buf;
+	s->end = h->head_len;
+	s->h = h;
+	s->err = err;
+	s->estatus = request ? 400 : 502;
+	s->lstatus = request ? 431 : 502;
+	s->request = request;
+	s->maxf = lim->max_headers < h->max_fields ? lim->max_headers :
+	    h->max_fields;
+	head_reset(h);
+}
+
 enum http_parse_rc
 http_parse_request(const char *buf, size_t len, struct http_head *h,
     const struct http_limits *lim, struct http_error *err)
@@ -185,17 +208,7 @@ http_parse_request(const char *buf, size_t len, struct http_head *h,
 	if (rc != HTTP_PARSE_DONE)
 		return rc;
 
-	memset(&s, 0, sizeof(s));
-	s.buf = buf;
-	s.end = h->head_len;
-	s.h = h;
-	s.err = err;
-	s.estatus = 400;
-	s.lstatus = 431;
-	s.request = true;
-	s.maxf = lim->max_headers < h->max_fields ? lim->max_headers :
-	    h->max_fields;
-	head_reset(h);
+	head_scan_start(&s, buf, h, lim, err, true);
 
 	pos = start;
 	if ((rc = request_line(&s, &pos, lim)) != HTTP_PARSE_DONE)
@@ -261,17 +274,7 @@ http_parse_response(const char *buf, size_t len, struct http_head *h,
 	if (rc != HTTP_PARSE_DONE)
 		return rc;
 
-	memset(&s, 0, sizeof(s));
-	s.buf = buf;
-	s.end = h->head_len;
-	s.h = h;
-	s.err = err;
-	s.estatus = 502;
-	s.lstatus = 502;
-	s.request = false;
-	s.maxf = lim->max_headers < h->max_fields ? lim->max_headers :
-	    h->max_fields;
-	head_reset(h);
+	head_scan_start(&s, buf, h, lim, err, false);
 
 	pos = start;
 	if ((rc = status_line(&s, &pos)) != HTTP_PARSE_DONE)
