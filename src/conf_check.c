@@ -86,6 +86,40 @@ conf_check_suggest_add(struct conf_check_suggest *s, const char *cand)
 	}
 }
 
+/* Resolve a route's fallback upstream: it must exist and not be the route's own. */
+static int
+conf_check_fallback(struct config *c, struct route_conf *r,
+    struct config_diag *d)
+{
+	struct fallback_conf *f = &r->fallback;
+	struct conf_check_suggest s;
+
+	if (f->upstream_name == NULL)
+		return 0;
+	f->upstream = (struct upstream_conf *)config_upstream(c, f->upstream_name);
+	if (f->upstream != NULL) {
+		if (r->upstream_name != NULL &&
+		    strcmp(r->upstream_name, f->upstream_name) == 0) {
+			config_diag_error(d, c->path, f->mark,
+			    "fallback \"%s\" is the route's own upstream",
+			    f->upstream_name);
+			return -1;
+		}
+		return 0;
+	}
+	conf_check_suggest_init(&s, f->upstream_name);
+	for (size_t j = 0; j < c->nupstreams; j++)
+		conf_check_suggest_add(&s, c->upstreams[j].name);
+	if (s.best != NULL)
+		config_diag_error(d, c->path, f->mark,
+		    "unknown fallback upstream \"%s\" (did you mean \"%s\"?)",
+		    f->upstream_name, s.best);
+	else
+		config_diag_error(d, c->path, f->mark,
+		    "unknown fallback upstream \"%s\"", f->upstream_name);
+	return -1;
+}
+
 int
 conf_check_routes(struct config *c, struct config_diag *d)
 {
@@ -95,6 +129,8 @@ conf_check_routes(struct config *c, struct config_diag *d)
 		struct route_conf *r = &c->routes[i];
 		struct conf_check_suggest s;
 
+		if (conf_check_fallback(c, r, d) == -1)
+			rc = -1;
 		if (r->upstream_name == NULL)
 			continue;
 		r->upstream = (struct upstream_conf *)config_upstream(c,

@@ -41,6 +41,7 @@
 #include "cutover/conf_yaml.h"
 #include "cutover/config.h"
 #include "cutover/log.h"
+#include "cutover/retry.h"
 #include "cutover/strbuf.h"
 
 #define CONF_LOAD_MAX_FILE (64u << 20)	 /* the configuration itself */
@@ -67,6 +68,10 @@ enum conf_section {
 	SEC_CORRELATION,
 	SEC_ACCESS_LOG,
 	SEC_ADMIN,
+	SEC_BREAKER,
+	SEC_RETRY,
+	SEC_HEALTH,
+	SEC_FALLBACK,
 };
 
 enum conf_type {
@@ -80,12 +85,14 @@ enum conf_type {
 	CONF_T_ENUM,	 /* a word of conf_enums[], stored as its C enum (int) */
 	CONF_T_SECTION,	 /* a nested mapping at `off`, schema `sub` */
 	CONF_T_CUSTOM,	 /* handler `fn` */
+	CONF_T_RATIO,	 /* "50%": parts per million, uint32_t */
 	CONF_T_UNSUPPORTED,
 };
 
 #define CONF_F_REQUIRED 0x01
 #define CONF_F_NONZERO 0x02 /* durations and sizes: 0 is refused */
 #define CONF_F_HEADER 0x04  /* strings: non-empty visible ASCII (a header value) */
+#define CONF_F_WHOLE_S 0x08 /* durations: whole seconds in [min, max] ms, stored as seconds */
 
 struct conf_load_ctx;
 
@@ -135,6 +142,13 @@ static conf_load_fn conf_load_cond_in, conf_load_cond_in_file;
 static conf_load_fn conf_load_correlation_header, conf_load_access_log_path;
 static conf_load_fn conf_load_admin, conf_load_admin_address;
 static conf_load_fn conf_load_admin_token_file;
+static conf_load_fn conf_load_retry_on, conf_load_health_check;
+static conf_load_fn conf_load_route_fallback, conf_load_fallback_upstream;
+static conf_load_fn conf_load_fallback_on;
+static void conf_load_inherit(struct upstream_conf *u,
+    const struct upstream_conf *d);
+static void conf_load_check_upstream(struct conf_load_ctx *x,
+    struct upstream_conf *u, const struct conf_node *name);
 
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
 #define NOWHERE 0, 0
@@ -190,13 +204,44 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_UPSTREAM_TIMEOUTS, "read_timeout", CONF_T_DURATION, "60s", AT(struct upstream_conf, read_timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
 	{ SEC_UPSTREAM_TIMEOUTS, "request_timeout", CONF_T_DURATION, "30s", AT(struct upstream_conf, request_timeout_ms), ANY, SEC_NONE, NULL, 0 },
 	{ SEC_UPSTREAM_TIMEOUTS, "idle_timeout", CONF_T_DURATION, "60s", AT(struct upstream_conf, idle_timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
-	{ SEC_UPSTREAM_TIMEOUTS, "max_connections", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_UPSTREAM_TIMEOUTS, "max_pending", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_UPSTREAM_TIMEOUTS, "pending_timeout", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_UPSTREAM_TIMEOUTS, "breaker", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_UPSTREAM_TIMEOUTS, "retry", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_UPSTREAM_TIMEOUTS, "health_check", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM_TIMEOUTS, "max_connections", CONF_T_UINT, "1024", AT(struct upstream_conf, max_connections), 1, 1000000, SEC_NONE, NULL, 0 },
+	{ SEC_UPSTREAM_TIMEOUTS, "max_pending", CONF_T_UINT, "256", AT(struct upstream_conf, max_pending), 0, 1000000, SEC_NONE, NULL, 0 },
+	{ SEC_UPSTREAM_TIMEOUTS, "pending_timeout", CONF_T_DURATION, "500ms", AT(struct upstream_conf, pending_timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_UPSTREAM_TIMEOUTS, "breaker", CONF_T_SECTION, NULL, AT(struct upstream_conf, breaker), ANY, SEC_BREAKER, NULL, 0 },
+	{ SEC_UPSTREAM_TIMEOUTS, "retry", CONF_T_SECTION, NULL, AT(struct upstream_conf, retry), ANY, SEC_RETRY, NULL, 0 },
+	{ SEC_UPSTREAM_TIMEOUTS, "health_check", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_health_check, 0 },
 	{ SEC_UPSTREAM_TIMEOUTS, "tls", CONF_T_UNSUPPORTED, UNSUPPORTED },
+
+	{ SEC_BREAKER, "mode", CONF_T_ENUM, "enforce", AT(struct breaker_params, mode), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "consecutive_failures", CONF_T_UINT, "5", AT(struct breaker_params, consecutive_failures), 1, 1000000, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "failure_rate", CONF_T_RATIO, "50%", AT(struct breaker_params, failure_rate_ppm), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "window", CONF_T_DURATION, "10s", AT(struct breaker_params, window_s), 1000, 3600000, SEC_NONE, NULL, CONF_F_WHOLE_S },
+	{ SEC_BREAKER, "min_requests", CONF_T_UINT, "20", AT(struct breaker_params, min_requests), 1, 1000000, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "slow_call", CONF_T_DURATION, "0", AT(struct breaker_params, slow_call_ms), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "slow_call_rate", CONF_T_RATIO, "80%", AT(struct breaker_params, slow_call_rate_ppm), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "open_for", CONF_T_DURATION, "5s", AT(struct breaker_params, open_for_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_BREAKER, "max_open_for", CONF_T_DURATION, "120s", AT(struct breaker_params, max_open_for_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_BREAKER, "open_jitter", CONF_T_RATIO, "20%", AT(struct breaker_params, open_jitter_ppm), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "half_open_probes", CONF_T_UINT, "1", AT(struct breaker_params, half_open_probes), 1, BREAKER_MAX_PROBES, SEC_NONE, NULL, 0 },
+	{ SEC_BREAKER, "half_open_successes", CONF_T_UINT, "3", AT(struct breaker_params, half_open_successes), 1, 1000, SEC_NONE, NULL, 0 },
+
+	{ SEC_RETRY, "attempts", CONF_T_UINT, "2", AT(struct retry_conf, p.attempts), 1, 10, SEC_NONE, NULL, 0 },
+	{ SEC_RETRY, "on", CONF_T_CUSTOM, "default", NOWHERE, ANY, SEC_NONE, conf_load_retry_on, 0 },
+	{ SEC_RETRY, "backoff", CONF_T_DURATION, "25ms", AT(struct retry_conf, p.backoff_ms), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_RETRY, "max_backoff", CONF_T_DURATION, "250ms", AT(struct retry_conf, p.max_backoff_ms), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_RETRY, "budget", CONF_T_RATIO, "20%", AT(struct retry_conf, budget_ppm), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_RETRY, "budget_window", CONF_T_DURATION, "10s", AT(struct retry_conf, budget_window_ms), 1000, 3600000, SEC_NONE, NULL, CONF_F_WHOLE_S },
+	{ SEC_RETRY, "min_retries_per_second", CONF_T_UINT, "3", AT(struct retry_conf, min_retries_per_second), 0, 1000000, SEC_NONE, NULL, 0 },
+	{ SEC_RETRY, "buffer_body", CONF_T_SIZE, "64KiB", AT(struct retry_conf, buffer_body), 0, 64 << 20, SEC_NONE, NULL, 0 },
+
+	{ SEC_HEALTH, "path", CONF_T_PATH, "/healthz", AT(struct health_check_conf, path), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_HEALTH, "interval", CONF_T_DURATION, "5s", AT(struct health_check_conf, interval_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_HEALTH, "timeout", CONF_T_DURATION, "1s", AT(struct health_check_conf, timeout_ms), ANY, SEC_NONE, NULL, CONF_F_NONZERO },
+	{ SEC_HEALTH, "healthy", CONF_T_UINT, "2", AT(struct health_check_conf, healthy), 1, 1000, SEC_NONE, NULL, 0 },
+	{ SEC_HEALTH, "unhealthy", CONF_T_UINT, "3", AT(struct health_check_conf, unhealthy), 1, 1000, SEC_NONE, NULL, 0 },
+
+	{ SEC_FALLBACK, "upstream", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_fallback_upstream, CONF_F_REQUIRED },
+	{ SEC_FALLBACK, "on", CONF_T_CUSTOM, "default", NOWHERE, ANY, SEC_NONE, conf_load_fallback_on, 0 },
 
 	{ SEC_UPSTREAM, "servers", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_servers, CONF_F_REQUIRED },
 
@@ -209,7 +254,7 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_ROUTE, "upstream", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_upstream, 0 },
 	{ SEC_ROUTE, "respond", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_respond, 0 },
 	{ SEC_ROUTE, "rewrite", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_rewrite, 0 },
-	{ SEC_ROUTE, "fallback", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_ROUTE, "fallback", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_fallback, 0 },
 	{ SEC_ROUTE, "split", CONF_T_UNSUPPORTED, UNSUPPORTED },
 	{ SEC_ROUTE, "sticky", CONF_T_UNSUPPORTED, UNSUPPORTED },
 	{ SEC_ROUTE, "override", CONF_T_UNSUPPORTED, UNSUPPORTED },
@@ -254,6 +299,7 @@ struct conf_enum {
 static const struct conf_enum conf_enums[] = {
 	{ SEC_CORRELATION, "generate", { { "uuid4", REQID_GEN_UUID4 }, { "uuid7", REQID_GEN_UUID7 } } },
 	{ SEC_ACCESS_LOG, "format", { { "json", ACCESS_LOG_JSON } } },
+	{ SEC_BREAKER, "mode", { { "enforce", BREAKER_MODE_ENFORCE }, { "dry_run", BREAKER_MODE_DRY_RUN } } },
 };
 
 #define CONF_ENUMS_N (sizeof(conf_enums) / sizeof(conf_enums[0]))
@@ -434,6 +480,8 @@ conf_load_expected(const struct conf_key *k, char *buf, size_t size)
 		return "a duration such as \"5s\"";
 	case CONF_T_SIZE:
 		return "a size such as \"64KiB\"";
+	case CONF_T_RATIO:
+		return "a ratio such as \"50%\"";
 	case CONF_T_BOOL:
 		return "true or false";
 	case CONF_T_PATH:
@@ -637,8 +685,24 @@ conf_load_value(struct conf_load_ctx *x, void *obj, const struct conf_key *k,
 			why = whybuf;
 			goto bad;
 		}
+		if (k->flags & CONF_F_WHOLE_S) {
+			/* Windows are counted in 1 s buckets. */
+			if (v < k->min || v % 1000 != 0) {
+				why = "must be a whole number of seconds, at least 1s";
+				goto bad;
+			}
+			v /= 1000;
+		}
 		conf_load_store_uint(p, k->size, v);
 		return 0;
+	case CONF_T_RATIO: {
+		uint32_t ppm;
+
+		if (units_parse_ratio(text, &ppm, &why) == -1)
+			goto bad;
+		conf_load_store_uint(p, k->size, ppm);
+		return 0;
+	}
 	case CONF_T_SIZE:
 		if (units_parse_size(text, &v, &why) == -1)
 			goto bad;
@@ -713,8 +777,12 @@ conf_load_value(struct conf_load_ctx *x, void *obj, const struct conf_key *k,
 		char **sp = (char **)(void *)p;
 		char *out;
 
-		if (n == NULL)
-			fatal("conf_load: no default for paths (%s)", k->name);
+		if (n == NULL) {
+			/* Defaults are written as already-clean paths. */
+			free(*sp);
+			*sp = xstrdup(text);
+			return 0;
+		}
 		if (conf_load_path_check(x, n, text, true, &out) == -1)
 			return -1;
 		free(*sp);
@@ -1133,16 +1201,127 @@ conf_load_upstreams(struct conf_load_ctx *x, void *obj,
 			conf_load_err(x, name,
 			    "an upstream name may contain only letters, digits, "
 			    "'.', '_' and '-'");
-		u->connect_timeout_ms = x->defaults.connect_timeout_ms;
-		u->response_timeout_ms = x->defaults.response_timeout_ms;
-		u->read_timeout_ms = x->defaults.read_timeout_ms;
-		u->request_timeout_ms = x->defaults.request_timeout_ms;
-		u->idle_timeout_ms = x->defaults.idle_timeout_ms;
+		conf_load_inherit(u, &x->defaults);
 		if (body->kind == CONF_NODE_BAD)
 			continue;
 		conf_load_walk(x, u, body, SEC_UPSTREAM, SEC_UPSTREAM_TIMEOUTS,
 		    false);
+		conf_load_check_upstream(x, u, name);
 	}
+}
+
+/* Every key of upstream_defaults, copied into upstream `u` before its own keys. */
+static void
+conf_load_inherit(struct upstream_conf *u, const struct upstream_conf *d)
+{
+	u->connect_timeout_ms = d->connect_timeout_ms;
+	u->response_timeout_ms = d->response_timeout_ms;
+	u->read_timeout_ms = d->read_timeout_ms;
+	u->request_timeout_ms = d->request_timeout_ms;
+	u->idle_timeout_ms = d->idle_timeout_ms;
+	u->max_connections = d->max_connections;
+	u->max_pending = d->max_pending;
+	u->pending_timeout_ms = d->pending_timeout_ms;
+	u->breaker = d->breaker;
+	u->retry = d->retry;
+	u->health_check = d->health_check;
+	if (d->health_check.path != NULL)
+		u->health_check.path = xstrdup(d->health_check.path);
+}
+
+/* Checks between keys of one upstream, once it is whole. */
+static void
+conf_load_check_upstream(struct conf_load_ctx *x, struct upstream_conf *u,
+    const struct conf_node *name)
+{
+	if (u->breaker.max_open_for_ms < u->breaker.open_for_ms)
+		conf_load_err(x, name,
+		    "upstream \"%s\": breaker.max_open_for (%" PRIu64 "ms) is "
+		    "less than breaker.open_for (%" PRIu64 "ms)",
+		    u->name, u->breaker.max_open_for_ms, u->breaker.open_for_ms);
+	if (u->retry.p.max_backoff_ms < u->retry.p.backoff_ms)
+		conf_load_err(x, name,
+		    "upstream \"%s\": retry.max_backoff (%" PRIu64 "ms) is "
+		    "less than retry.backoff (%" PRIu64 "ms)",
+		    u->name, u->retry.p.max_backoff_ms, u->retry.p.backoff_ms);
+	if (u->health_check.enabled &&
+	    u->health_check.timeout_ms > u->health_check.interval_ms)
+		conf_load_err(x, name,
+		    "upstream \"%s\": health_check.timeout (%" PRIu64 "ms) is "
+		    "longer than health_check.interval (%" PRIu64 "ms)",
+		    u->name, u->health_check.timeout_ms,
+		    u->health_check.interval_ms);
+	/* A probe slot is held at most one try's wait for its answer. */
+	u->breaker.probe_lease_ms = u->connect_timeout_ms +
+	    u->response_timeout_ms;
+}
+
+/*
+ * retry.on: a list of connect-failure, reset, timeout and statuses
+ * 400-599. The default (key NULL) is SPEC 2's list.
+ */
+static void
+conf_load_retry_on(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct retry_conf *rc = obj;
+	char show[64];
+
+	if (key == NULL) {
+		struct retry_params d;
+
+		retry_params_default(&d);
+		rc->p.on_kinds = d.on_kinds;
+		memcpy(rc->p.on_status, d.on_status, sizeof(d.on_status));
+		return;
+	}
+	if (!conf_load_is_seq(x, val))
+		return;
+	rc->p.on_kinds = 0;
+	memset(rc->p.on_status, 0, sizeof(rc->p.on_status));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		uint64_t st;
+		const char *why;
+
+		if (conf_load_string(x, it, "connect-failure, reset, timeout or "
+			"a status") == NULL)
+			continue;
+		if (strcmp(it->text, "connect-failure") == 0)
+			rc->p.on_kinds |= RETRY_ON_CONNECT_FAILURE;
+		else if (strcmp(it->text, "reset") == 0)
+			rc->p.on_kinds |= RETRY_ON_RESET;
+		else if (strcmp(it->text, "timeout") == 0)
+			rc->p.on_kinds |= RETRY_ON_TIMEOUT;
+		else if (units_parse_uint(it->text, 599, &st, &why) == 0 &&
+		    st >= 400)
+			retry_set_status(&rc->p, (int)st);
+		else
+			conf_load_err(x, it,
+			    "expected connect-failure, reset, timeout or a "
+			    "status from 400 to 599, got \"%s\"",
+			    conf_load_show(it->text, show, sizeof(show)));
+	}
+}
+
+/* health_check: present means enabled; unwritten keys take their defaults. */
+static void
+conf_load_health_check(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct upstream_conf *u = obj;
+	struct health_check_conf *hc = &u->health_check;
+	bool inherited = hc->enabled;
+
+	if (conf_yaml_is_null(val) || !conf_load_is_map(x, val))
+		return;
+	if (!inherited) {
+		free(hc->path);
+		memset(hc, 0, sizeof(*hc));
+	}
+	hc->enabled = true;
+	hc->mark = key->mark;
+	conf_load_walk(x, hc, val, SEC_HEALTH, SEC_NONE, !inherited);
 }
 
 static void
@@ -1498,6 +1677,9 @@ conf_load_routes(struct conf_load_ctx *x, void *obj,
 		} else if (resp != NULL && rw != NULL) {
 			conf_load_err(x, rw,
 			    "\"rewrite\" needs a route with an \"upstream\"");
+		} else if (resp != NULL && r->fallback.upstream_name != NULL) {
+			conf_load_err(x, conf_yaml_get(it, "fallback"),
+			    "\"fallback\" needs a route with an \"upstream\"");
 		}
 	}
 }
@@ -1567,6 +1749,83 @@ conf_load_route_upstream(struct conf_load_ctx *x, void *obj,
 		return;
 	r->upstream_name = xstrdup(val->text);
 	r->upstream_mark = val->mark;
+}
+
+/* fallback: NAME (on unavailable and failure) or { upstream: NAME, on: [...] }. */
+static void
+conf_load_route_fallback(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+	struct fallback_conf *f = &r->fallback;
+
+	f->mark = val->mark;
+	if (val->kind == CONF_NODE_SCALAR) {
+		conf_load_fallback_upstream(x, f, key, val);
+		f->on_unavailable = f->on_failure = true;
+		return;
+	}
+	if (val->kind != CONF_NODE_MAP) {
+		conf_load_err(x, val,
+		    "expected an upstream name or a mapping with \"upstream\"");
+		return;
+	}
+	conf_load_walk(x, f, val, SEC_FALLBACK, SEC_NONE, true);
+}
+
+static void
+conf_load_fallback_upstream(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct fallback_conf *f = obj;
+
+	(void)key;
+	if (conf_load_string(x, val, "an upstream name") == NULL)
+		return;
+	free(f->upstream_name);
+	f->upstream_name = xstrdup(val->text);
+	f->mark = val->mark;
+}
+
+/* fallback.on: unavailable, failure and statuses 400-599; default the first two. */
+static void
+conf_load_fallback_on(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct fallback_conf *f = obj;
+	char show[64];
+
+	if (key == NULL) {
+		f->on_unavailable = f->on_failure = true;
+		return;
+	}
+	f->on_unavailable = f->on_failure = false;
+	if (!conf_load_is_seq(x, val))
+		return;
+	if (val->nitems == 0)
+		conf_load_err(x, val, "expected a non-empty list");
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		uint64_t st;
+		const char *why;
+
+		if (conf_load_string(x, it, "unavailable, failure or a status") ==
+		    NULL)
+			continue;
+		if (strcmp(it->text, "unavailable") == 0) {
+			f->on_unavailable = true;
+		} else if (strcmp(it->text, "failure") == 0) {
+			f->on_failure = true;
+		} else if (units_parse_uint(it->text, 599, &st, &why) == 0 &&
+		    st >= 400) {
+			f->on_status[(st - 100) / 8] |= (uint8_t)(1u << ((st - 100) % 8));
+		} else {
+			conf_load_err(x, it,
+			    "expected unavailable, failure or a status from 400 "
+			    "to 599, got \"%s\"",
+			    conf_load_show(it->text, show, sizeof(show)));
+		}
+	}
 }
 
 static void
@@ -2117,6 +2376,7 @@ config_load_buf(const char *name, const char *buf, size_t len,
 done:
 	conf_yaml_free(root);
 	free(x.dir);
+	free(x.defaults.health_check.path);
 	if (diag->nerrors != nerr0) {
 		config_free(c);
 		return NULL;
@@ -2206,6 +2466,7 @@ conf_load_free_route(struct route_conf *r)
 		conf_load_free_cond(&m->query[i]);
 	free(m->query);
 	free(r->upstream_name);
+	free(r->fallback.upstream_name);
 	free(r->rewrite.from);
 	free(r->rewrite.to);
 	free(r->respond.body);
@@ -2229,6 +2490,7 @@ config_free(struct config *c)
 		}
 		free(u->servers);
 		free(u->name);
+		free(u->health_check.path);
 	}
 	free(c->upstreams);
 	for (size_t i = 0; i < c->nroutes; i++)

@@ -19,6 +19,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cutover/breaker.h"
+#include "cutover/retry.h"
+
 /* Where a node was in the file: 1-based line and column. */
 struct conf_mark {
 	unsigned line;
@@ -49,6 +52,28 @@ struct server_conf {
 	struct conf_mark mark;
 };
 
+/* retry: SPEC 4.3. Ratios are parts per million. */
+struct retry_conf {
+	struct retry_params p;	    /* attempts, on, backoff, max_backoff */
+	uint32_t budget_ppm;	    /* default 20% */
+	uint64_t budget_window_ms;  /* default 10 s */
+	uint32_t min_retries_per_second; /* default 3 */
+	uint64_t buffer_body;	    /* bytes; default 64 KiB */
+};
+
+/* health_check: active checks; `enabled` only when the key is written. */
+struct health_check_conf {
+	bool enabled;
+	char *path;		/* default "/healthz"; owned */
+	uint64_t interval_ms;	/* default 5 s */
+	uint64_t timeout_ms;	/* default 1 s */
+	uint32_t healthy;	/* default 2 */
+	uint32_t unhealthy;	/* default 3 */
+	struct conf_mark mark;
+};
+
+struct upstream_rt;
+
 /* Timeouts are milliseconds; 0 means "none" where the spec allows it. */
 struct upstream_conf {
 	char *name;
@@ -59,6 +84,13 @@ struct upstream_conf {
 	uint64_t read_timeout_ms;
 	uint64_t request_timeout_ms; /* 0 = no whole-request deadline */
 	uint64_t idle_timeout_ms;
+	uint32_t max_connections;    /* bulkhead: connections in use at once, all workers */
+	uint32_t max_pending;	     /* requests allowed to wait for one */
+	uint64_t pending_timeout_ms; /* longest such wait */
+	struct breaker_params breaker; /* probe_lease_ms = response_timeout_ms */
+	struct retry_conf retry;
+	struct health_check_conf health_check;
+	struct upstream_rt *rt; /* runtime state; attached before serving (NULL in tests) */
 	size_t index; /* position in config.upstreams */
 	struct conf_mark mark;
 };
@@ -122,6 +154,24 @@ struct route_respond {
 	char *content_type; /* default "text/plain" */
 };
 
+/* fallback: SPEC 4.4. */
+struct fallback_conf {
+	char *upstream_name;		/* NULL: no fallback */
+	struct upstream_conf *upstream; /* resolved by name at load */
+	bool on_unavailable;		/* breaker open, no capacity, all servers down */
+	bool on_failure;		/* every try failed (replay-safe requests) */
+	uint8_t on_status[75];		/* bit (s - 100): these statuses hand over (replay-safe requests) */
+	struct conf_mark mark;
+};
+
+/* Is status `s` in the fallback's `on` list? */
+static inline bool
+fallback_on_status(const struct fallback_conf *f, int s)
+{
+	return s >= 100 && s < 700 &&
+	    (f->on_status[(s - 100) / 8] & (1u << ((s - 100) % 8))) != 0;
+}
+
 struct route_conf {
 	char *name;
 	bool active;
@@ -129,6 +179,7 @@ struct route_conf {
 	char *upstream_name;	     /* NULL for respond routes */
 	struct upstream_conf *upstream; /* resolved by name at load */
 	struct route_rewrite rewrite;
+	struct fallback_conf fallback;
 	bool has_respond;
 	struct route_respond respond;
 	size_t index; /* position in config.routes */

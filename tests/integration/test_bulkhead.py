@@ -1,0 +1,1 @@
+"""Integration tests: bulkhead (being written)."""

@@ -1,0 +1,1 @@
+"""Integration tests: health (being written)."""
