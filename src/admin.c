@@ -22,6 +22,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -35,6 +36,8 @@
 #include <unistd.h>
 
 #include "cutover/admin.h"
+#include "cutover/clock.h"
+#include "cutover/upstream_rt.h"
 #include "cutover/config.h"
 #include "cutover/log.h"
 #include "cutover/metrics.h"
@@ -129,6 +132,8 @@ static void admin_healthz(struct admin_call *call);
 static void admin_readyz(struct admin_call *call);
 static void admin_metrics(struct admin_call *call);
 static void admin_upstreams(struct admin_call *call);
+static void admin_breaker(struct admin_call *call);
+static bool admin_path_match(const char *pattern, const char *path);
 static void admin_routes(struct admin_call *call);
 static void admin_explain(struct admin_call *call);
 static int admin_explain_param(const char *p, size_t len,
@@ -147,6 +152,7 @@ static const struct admin_endpoint admin_endpoints[] = {
 	{ "/readyz", ADMIN_GET, ADMIN_ALLOW_GET, admin_readyz },
 	{ "/metrics", ADMIN_GET, ADMIN_ALLOW_GET, admin_metrics },
 	{ "/upstreams", ADMIN_GET, ADMIN_ALLOW_GET, admin_upstreams },
+	{ "/upstreams/{}/breaker", EVHTTP_REQ_POST, "POST", admin_breaker },
 	{ "/routes", ADMIN_GET, ADMIN_ALLOW_GET, admin_routes },
 	{ "/explain", ADMIN_GET, ADMIN_ALLOW_GET, admin_explain },
 };
@@ -345,7 +351,7 @@ admin_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < sizeof(admin_endpoints) / sizeof(admin_endpoints[0]); i++) {
-		if (strcmp(admin_endpoints[i].path, call.path) == 0) {
+		if (admin_path_match(admin_endpoints[i].path, call.path)) {
 			ep = &admin_endpoints[i];
 			break;
 		}
@@ -529,17 +535,72 @@ admin_metrics(struct admin_call *call)
 	strbuf_init(&extra);
 	if (v->extra_metrics != NULL)
 		v->extra_metrics(&extra, v->extra_arg);
+	upstream_rt_render_metrics(&extra, v->cfg);
 	metrics_render(&out, v->cfg, v->metrics, v->nworkers,
 	    extra.len > 0 ? extra.s : NULL);
 	strbuf_free(&extra);
 	admin_reply_sb(call, 200, ADMIN_CT_METRICS, &out);
 }
 
+/* `pattern` with "{}" standing for one non-empty path segment. */
+static bool
+admin_path_match(const char *pattern, const char *path)
+{
+	while (*pattern != '\0') {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0)
+				return false;
+			path += n;
+			pattern += 2;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *path == '\0';
+}
+
+/* One upstream's runtime part of /upstreams: health, breaker, window, bulkhead, budget. */
+static void
+admin_upstream_state(struct strbuf *b, const struct upstream_conf *up)
+{
+	struct upstream_rt *rt = up->rt;
+	uint64_t now = clock_now_ms();
+	struct breaker_snapshot bs;
+	struct budget_snapshot gs;
+
+	breaker_snapshot(&rt->breaker, now, &bs);
+	budget_snapshot(&rt->budget, now, &gs);
+	strbuf_adds(b, ",\"breaker\":{\"state\":");
+	admin_json_str(b, breaker_state_name(bs.state));
+	strbuf_addf(b, ",\"mode\":\"%s\",\"consecutive_failures\":%u,"
+	    "\"open_period_ms\":%" PRIu64 ",\"probes_in_flight\":%u,"
+	    "\"dry_run_rejects\":%" PRIu64 "}",
+	    bs.dry_run ? "dry_run" : "enforce", bs.consecutive, bs.open_period_ms,
+	    bs.probes_in_flight, bs.dry_run_rejects);
+	strbuf_addf(b, ",\"window\":{\"requests\":%u,\"failures\":%u,"
+	    "\"slow\":%u}", bs.calls, bs.failures, bs.slow);
+	if (bs.state == BREAKER_OPEN)
+		strbuf_addf(b, ",\"seconds_until_half_open\":%.3f",
+		    (double)bs.half_open_in_ms / 1000.0);
+	else
+		strbuf_adds(b, ",\"seconds_until_half_open\":null");
+	strbuf_addf(b, ",\"bulkhead\":{\"active\":%u,\"pending\":%u,"
+	    "\"max_connections\":%u,\"max_pending\":%u}",
+	    atomic_load(&rt->busy), atomic_load(&rt->pending),
+	    up->max_connections, up->max_pending);
+	strbuf_addf(b, ",\"retry_budget\":{\"first_tries\":%" PRIu64
+	    ",\"retries\":%" PRIu64 ",\"exhausted\":%" PRIu64 "}",
+	    gs.firsts, gs.retries, gs.exhausted);
+}
+
 /*
- * {"upstreams":[{"name":..,"servers":[{"address":..,"weight":N}],
- * "breaker":{"state":"closed"},"window":{"requests":0,"failures":0},
- * "seconds_until_half_open":null}]}. The breaker and window parts are
- * fixed until breakers exist; the shape is the final one.
+ * {"upstreams":[{"name":..,"servers":[{"address":..,"weight":N,
+ * "healthy":B}],"breaker":{"state":..,"mode":..,...},"window":{"requests":N,
+ * "failures":N,"slow":N},"seconds_until_half_open":null|S,"bulkhead":{..},
+ * "retry_budget":{..}}]}
  */
 static void
 admin_upstreams(struct admin_call *call)
@@ -558,13 +619,116 @@ admin_upstreams(struct admin_call *call)
 		for (size_t j = 0; j < up->nservers; j++) {
 			strbuf_adds(&b, j > 0 ? ",{\"address\":" : "{\"address\":");
 			admin_json_str(&b, up->servers[j].address);
-			strbuf_addf(&b, ",\"weight\":%u}", up->servers[j].weight);
+			strbuf_addf(&b, ",\"weight\":%u,\"healthy\":%s",
+			    up->servers[j].weight,
+			    up->rt == NULL || upstream_rt_server_up(up->rt, j) ?
+				"true" : "false");
+			if (up->rt != NULL && up->rt->servers[j].last_check_ms > 0) {
+				strbuf_adds(&b, ",\"last_error\":");
+				admin_json_str(&b, up->rt->servers[j].last_error);
+			}
+			strbuf_adds(&b, "}");
 		}
-		strbuf_adds(&b, "],\"breaker\":{\"state\":\"closed\"},"
-		    "\"window\":{\"requests\":0,\"failures\":0},"
-		    "\"seconds_until_half_open\":null}");
+		strbuf_adds(&b, "]");
+		if (up->rt != NULL)
+			admin_upstream_state(&b, up);
+		strbuf_adds(&b, "}");
 	}
 	strbuf_adds(&b, "]}\n");
+	admin_reply_sb(call, 200, ADMIN_CT_JSON, &b);
+}
+
+/* The value of {"state":"..."} (the body's only key), or NULL. */
+static const char *
+admin_breaker_body(const char *p, size_t n, char *val, size_t vlen)
+{
+	const char *end = p + n;
+	size_t k = 0;
+
+#define ADMIN_SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++
+	ADMIN_SKIP_WS();
+	if (p >= end || *p++ != '{')
+		return NULL;
+	ADMIN_SKIP_WS();
+	if ((size_t)(end - p) < 7 || memcmp(p, "\"state\"", 7) != 0)
+		return NULL;
+	p += 7;
+	ADMIN_SKIP_WS();
+	if (p >= end || *p++ != ':')
+		return NULL;
+	ADMIN_SKIP_WS();
+	if (p >= end || *p++ != '"')
+		return NULL;
+	while (p < end && *p != '"' && k + 1 < vlen)
+		val[k++] = *p++;
+	val[k] = '\0';
+	if (p >= end || *p++ != '"')
+		return NULL;
+	ADMIN_SKIP_WS();
+	if (p >= end || *p++ != '}')
+		return NULL;
+	ADMIN_SKIP_WS();
+#undef ADMIN_SKIP_WS
+	return p == end ? val : NULL;
+}
+
+/*
+ * POST /upstreams/NAME/breaker {"state":"open"|"closed"|"auto"}: force
+ * the breaker or hand it back; logged with the caller's address.
+ */
+static void
+admin_breaker(struct admin_call *call)
+{
+	const struct config *cfg = call->a->view->cfg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(call->req);
+	struct evhttp_connection *conn = evhttp_request_get_connection(call->req);
+	const char *name = call->path + strlen("/upstreams/");
+	size_t nlen = strcspn(name, "/");
+	const struct upstream_conf *up = NULL;
+	char val[16], who[80];
+	const char *state, *peer = "-";
+	ev_uint16_t port = 0;
+	enum breaker_force f;
+	size_t blen = evbuffer_get_length(in);
+	struct breaker_snapshot bs;
+	struct strbuf b;
+
+	for (size_t i = 0; i < cfg->nupstreams; i++)
+		if (strlen(cfg->upstreams[i].name) == nlen &&
+		    strncmp(cfg->upstreams[i].name, name, nlen) == 0)
+			up = &cfg->upstreams[i];
+	if (up == NULL || up->rt == NULL) {
+		admin_reply_error(call, 404, "no such upstream");
+		return;
+	}
+	state = blen > 1024 ? NULL : admin_breaker_body(
+	    (const char *)evbuffer_pullup(in, (ssize_t)blen), blen, val,
+	    sizeof(val));
+	if (state != NULL && strcmp(state, "open") == 0)
+		f = BREAKER_FORCE_OPEN;
+	else if (state != NULL && strcmp(state, "closed") == 0)
+		f = BREAKER_FORCE_CLOSED;
+	else if (state != NULL && strcmp(state, "auto") == 0)
+		f = BREAKER_FORCE_AUTO;
+	else {
+		admin_reply_error(call, 400,
+		    "expected a body {\"state\":\"open\"|\"closed\"|\"auto\"}");
+		return;
+	}
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, (char **)&peer, &port);
+	snprintf(who, sizeof(who), "%s:%u", peer != NULL ? peer : "-",
+	    (unsigned)port);
+	log_info("breaker_forced", "upstream=%s state=%s client=%s", up->name,
+	    state, who);
+	upstream_rt_force(up->rt, f, who);
+	breaker_snapshot(&up->rt->breaker, clock_now_ms(), &bs);
+	strbuf_init(&b);
+	strbuf_adds(&b, "{\"upstream\":");
+	admin_json_str(&b, up->name);
+	strbuf_adds(&b, ",\"state\":");
+	admin_json_str(&b, breaker_state_name(bs.state));
+	strbuf_adds(&b, "}\n");
 	admin_reply_sb(call, 200, ADMIN_CT_JSON, &b);
 }
 

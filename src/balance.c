@@ -41,3 +41,47 @@ balance_pick(struct balance *b, const unsigned *weights)
 	b->current[best] -= total;
 	return best;
 }
+
+/*
+ * The same over the servers `usable` marks (health, or "not the one that
+ * just failed"); the others neither score nor win. SIZE_MAX when none is.
+ */
+size_t
+balance_pick_among(struct balance *b, const unsigned *weights,
+    const bool *usable)
+{
+	int64_t total = 0;
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (!usable[i])
+			continue;
+		b->current[i] += weights[i];
+		total += weights[i];
+		if (best == SIZE_MAX || b->current[i] > b->current[best])
+			best = i;
+	}
+	if (best != SIZE_MAX)
+		b->current[best] -= total;
+	return best;
+}
+
+/*
+ * Which server balance_pick_among would choose, without moving the
+ * scores: a retry's pick must not shift the rotation of first tries.
+ */
+size_t
+balance_peek_among(const struct balance *b, const unsigned *weights,
+    const bool *usable)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (!usable[i])
+			continue;
+		if (best == SIZE_MAX ||
+		    b->current[i] + weights[i] > b->current[best] + weights[best])
+			best = i;
+	}
+	return best;
+}

@@ -30,6 +30,7 @@ struct breaker_counts {
 
 static uint64_t breaker_rng_next(struct breaker *);
 static uint64_t breaker_add_sat(uint64_t, uint64_t);
+static uint64_t breaker_diff(uint64_t, uint64_t);
 static uint64_t breaker_jitter(struct breaker *, uint64_t);
 static void breaker_window_clear(struct breaker *);
 static struct breaker_bucket *breaker_window_bucket(struct breaker *, uint64_t);
@@ -119,6 +120,17 @@ breaker_add_sat(uint64_t a, uint64_t c)
 	return a > UINT64_MAX - c ? UINT64_MAX : a + c;
 }
 
+/*
+ * later - earlier, or 0 if `later` is not: threads read the clock before
+ * they take the lock, so a call may carry a time a little older than the
+ * last transition's, and an unsigned wrap would make it look ages away.
+ */
+static uint64_t
+breaker_diff(uint64_t later, uint64_t earlier)
+{
+	return later > earlier ? later - earlier : 0;
+}
+
 /* Uniform in [0, period * open_jitter], computed without overflow. */
 static uint64_t
 breaker_jitter(struct breaker *b, uint64_t period)
@@ -140,14 +152,18 @@ breaker_window_clear(struct breaker *b)
 	memset(b->ring, 0, b->p.window_s * sizeof(*b->ring));
 }
 
-/* The bucket of the current second, emptied if it last counted another. */
+/*
+ * The bucket of the current second, emptied if it last counted an older
+ * one. A call a thread timed just before the others moved on to a
+ * newer second reusing this slot is counted there rather than wiping it.
+ */
 static struct breaker_bucket *
 breaker_window_bucket(struct breaker *b, uint64_t now_ms)
 {
 	uint64_t sec = now_ms / 1000;
 	struct breaker_bucket *k = &b->ring[sec % b->p.window_s];
 
-	if (k->sec != sec) {
+	if (k->sec < sec) {
 		memset(k, 0, sizeof(*k));
 		k->sec = sec;
 	}
@@ -207,7 +223,8 @@ breaker_enter_open(struct breaker *b, uint64_t now_ms, enum breaker_state from)
 			period = b->p.max_open_for_ms;
 		else
 			period *= 2;
-	} else if (now_ms - b->closed_at_ms >= b->p.max_open_for_ms)
+	} else if (breaker_diff(now_ms, b->closed_at_ms) >=
+	    b->p.max_open_for_ms)
 		period = b->p.open_for_ms;
 	b->open_period_ms = period;
 	b->opened_at_ms = now_ms;
@@ -275,7 +292,8 @@ breaker_set_state(struct breaker *b, uint64_t now_ms, enum breaker_state to,
 		tr->dry_run = b->p.mode == BREAKER_MODE_DRY_RUN;
 		if (to == BREAKER_OPEN) {
 			tr->open_period_ms = b->open_period_ms;
-			tr->half_open_in_ms = b->half_open_at_ms - now_ms;
+			tr->half_open_in_ms =
+			    breaker_diff(b->half_open_at_ms, now_ms);
 		}
 	}
 }
@@ -326,13 +344,13 @@ breaker_next_due(const struct breaker *b, uint64_t now_ms)
 	uint64_t next = UINT64_MAX;
 
 	if (b->state == BREAKER_OPEN)
-		return b->half_open_at_ms - now_ms;
+		return breaker_diff(b->half_open_at_ms, now_ms);
 	if (b->state != BREAKER_HALF_OPEN)
 		return UINT64_MAX;
 	for (uint32_t i = 0; i < b->p.half_open_probes; i++)
 		if (b->probe_lease_until[i] != 0 &&
-		    b->probe_lease_until[i] - now_ms < next)
-			next = b->probe_lease_until[i] - now_ms;
+		    breaker_diff(b->probe_lease_until[i], now_ms) < next)
+			next = breaker_diff(b->probe_lease_until[i], now_ms);
 	return next;
 }
 
@@ -364,7 +382,7 @@ breaker_init(struct breaker *b, const struct breaker_params *p,
 		b->p.half_open_probes = 1;
 	if (b->p.half_open_probes > BREAKER_MAX_PROBES)
 		b->p.half_open_probes = BREAKER_MAX_PROBES;
-	/* The config checker enforces these; keep the arithmetic sane anyway. */
+	/* The config checker enforces these; keep the arithmetic sane. */
 	if (b->p.consecutive_failures < 1)
 		b->p.consecutive_failures = 1;
 	if (b->p.half_open_successes < 1)
@@ -375,7 +393,7 @@ breaker_init(struct breaker *b, const struct breaker_params *p,
 	b->ring = xcalloc(b->p.window_s, sizeof(*b->ring));
 	b->state = BREAKER_CLOSED;
 	b->generation = 1;
-	/* Never opened: the first open uses open_for whatever the decay says. */
+	/* Never opened: the first open uses open_for, whatever the decay. */
 	b->open_period_ms = b->p.open_for_ms;
 	b->closed_at_ms = now_ms;
 	b->rng = seed;
@@ -416,7 +434,8 @@ breaker_admit_half_open(struct breaker *b, uint64_t now_ms, bool idempotent,
 {
 	uint32_t i;
 
-	if (!idempotent && now_ms - b->half_opened_at_ms < b->p.probe_lease_ms)
+	if (!idempotent &&
+	    breaker_diff(now_ms, b->half_opened_at_ms) < b->p.probe_lease_ms)
 		return breaker_refuse(b, t);
 	for (i = 0; i < b->p.half_open_probes; i++)
 		if (b->probe_lease_until[i] == 0)
@@ -565,7 +584,7 @@ breaker_report(struct breaker *b, uint64_t now_ms, struct breaker_ticket *t,
 
 	pthread_mutex_lock(&b->mu);
 	breaker_poll_locked(b, now_ms, &pend);
-	/* Stale (admitted before a transition) or enforce would have refused it. */
+	/* Stale (admitted before a transition), or enforce would refuse it. */
 	if (t->generation != b->generation || t->would_reject)
 		goto out;
 	switch (b->state) {
@@ -646,7 +665,7 @@ breaker_snapshot(struct breaker *b, uint64_t now_ms, struct breaker_snapshot *s)
 	s->slow = c.slow;
 	s->consecutive = b->consecutive;
 	if (b->state == BREAKER_OPEN)
-		s->half_open_in_ms = b->half_open_at_ms - now_ms;
+		s->half_open_in_ms = breaker_diff(b->half_open_at_ms, now_ms);
 	s->open_period_ms = b->open_period_ms;
 	if (b->state == BREAKER_HALF_OPEN)
 		s->probes_in_flight = breaker_slots_used(b);
@@ -666,7 +685,7 @@ breaker_retry_after_s(struct breaker *b, uint64_t now_ms)
 	pthread_mutex_lock(&b->mu);
 	breaker_poll_locked(b, now_ms, &pend);
 	if (b->state == BREAKER_OPEN)
-		ms = b->half_open_at_ms - now_ms;
+		ms = breaker_diff(b->half_open_at_ms, now_ms);
 	else if (b->state == BREAKER_FORCED_OPEN)
 		ms = b->p.open_for_ms;
 	breaker_unlock(b, &pend);

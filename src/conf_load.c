@@ -230,7 +230,7 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_RETRY, "backoff", CONF_T_DURATION, "25ms", AT(struct retry_conf, p.backoff_ms), ANY, SEC_NONE, NULL, 0 },
 	{ SEC_RETRY, "max_backoff", CONF_T_DURATION, "250ms", AT(struct retry_conf, p.max_backoff_ms), ANY, SEC_NONE, NULL, 0 },
 	{ SEC_RETRY, "budget", CONF_T_RATIO, "20%", AT(struct retry_conf, budget_ppm), ANY, SEC_NONE, NULL, 0 },
-	{ SEC_RETRY, "budget_window", CONF_T_DURATION, "10s", AT(struct retry_conf, budget_window_ms), 1000, 3600000, SEC_NONE, NULL, CONF_F_WHOLE_S },
+	{ SEC_RETRY, "budget_window", CONF_T_DURATION, "10s", AT(struct retry_conf, budget_window_s), 1000, 3600000, SEC_NONE, NULL, CONF_F_WHOLE_S },
 	{ SEC_RETRY, "min_retries_per_second", CONF_T_UINT, "3", AT(struct retry_conf, min_retries_per_second), 0, 1000000, SEC_NONE, NULL, 0 },
 	{ SEC_RETRY, "buffer_body", CONF_T_SIZE, "64KiB", AT(struct retry_conf, buffer_body), 0, 64 << 20, SEC_NONE, NULL, 0 },
 

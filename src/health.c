@@ -497,6 +497,7 @@ static void
 health_check_begin(struct health_probe *p)
 {
 	char why[64];
+	int e;
 
 	p->sent = 0;
 	p->got = 0;
@@ -505,9 +506,10 @@ health_check_begin(struct health_probe *p)
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd == -1) {
 		/* Our problem (fd limit...), but the server cannot be vouched for either. */
+		e = errno;
 		health_set_state(p, HEALTH_CONNECTING);
 		health_check_end(p, false,
-		    health_errno_reason(errno, why, sizeof(why), "socket"));
+		    health_errno_reason(e, why, sizeof(why), "socket"));
 		return;
 	}
 	if (connect(p->fd, (const struct sockaddr *)&p->srv->addr,
@@ -516,13 +518,14 @@ health_check_begin(struct health_probe *p)
 		health_send(p);
 		return;
 	}
+	e = errno; /* health_set_state() may log */
 	health_set_state(p, HEALTH_CONNECTING);
-	if (errno == EINPROGRESS || errno == EINTR) {
+	if (e == EINPROGRESS || e == EINTR) {
 		health_wait(p, EV_WRITE);
 		return;
 	}
 	health_check_end(p, false,
-	    health_errno_reason(errno, why, sizeof(why), "connect"));
+	    health_errno_reason(e, why, sizeof(why), "connect"));
 }
 
 /* Wait for `what` on the probe's socket (only one wait at a time). */
@@ -605,17 +608,17 @@ health_recv(struct health_probe *p)
 static int
 health_status_parse(const char *b, size_t len, int *code)
 {
-	static const char tmpl[] = "HTTP/1.D DDDT"; /* D: digit, T: terminator */
+	static const char tmpl[] = "HTTP/1.# ###$"; /* #: digit, $: SP, CR or LF */
 
 	for (size_t i = 0; i < len && i < HEALTH_STATUS_LEN; i++) {
 		unsigned char c = (unsigned char)b[i];
 
 		switch (tmpl[i]) {
-		case 'D':
+		case '#':
 			if (c < '0' || c > '9')
 				return -1;
 			break;
-		case 'T':
+		case '$':
 			if (c != ' ' && c != '\r' && c != '\n')
 				return -1;
 			break;

@@ -201,8 +201,9 @@ http_msg_request(struct evbuffer *out, const struct http_head *h,
 				seen_xff = true;
 			continue;
 		}
-		/* We set these two; a client's own values are not trusted. */
-		if ((n.len == 17 && IEQ(n, "x-forwarded-proto")) ||
+		/* We set these; a client's own values are not trusted. */
+		if ((n.len == 17 && (IEQ(n, "x-forwarded-proto") ||
+			IEQ(n, "x-cutover-attempt"))) ||
 		    (n.len == 16 && IEQ(n, "x-forwarded-host")))
 			continue;
 		if (has_conn || n.len == 2 || n.len == 7 || n.len == 10 ||

@@ -122,6 +122,11 @@ http_reply_error_opts(struct evbuffer *out, int status, const char *detail,
 	    "Content-Length: %zu\r\n",
 	    status, http_reply_reason(status), body.len);
 	http_reply_id_header(out, o);
+	if (o->retry_after_s > 0)
+		evbuffer_add_printf(out, "Retry-After: %u\r\n", o->retry_after_s);
+	if (o->breaker_upstream != NULL)
+		evbuffer_add_printf(out, "X-Cutover-Breaker: open; upstream=%s\r\n",
+		    o->breaker_upstream);
 	evbuffer_add_printf(out, "%s\r\n", http_reply_connection(o));
 	/* A HEAD answer has the length of the body it leaves out (RFC 9110 9.3.2). */
 	if (!o->head_only)

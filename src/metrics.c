@@ -30,6 +30,7 @@
  */
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,6 +103,24 @@ struct metrics_worker {
 	_Atomic uint64_t *tries;	/* nupstreams * METRICS_TRY__COUNT */
 	_Atomic int64_t *conns;		/* nlisteners */
 	_Atomic int64_t *up_conns;	/* nupstreams * 2: active, idle */
+	_Atomic uint64_t *rejected;	/* nupstreams * METRICS_REJECT__COUNT */
+	_Atomic uint64_t *retries;	/* nupstreams * METRICS_RETRY__COUNT */
+	_Atomic uint64_t *skipped;	/* nupstreams * METRICS_SKIP__COUNT */
+	_Atomic uint64_t *exhausted;	/* nupstreams */
+	_Atomic uint64_t *fallbacks;	/* nroutes * METRICS_FALLBACK__COUNT */
+};
+
+static const char *const reject_names[METRICS_REJECT__COUNT] = {
+	"breaker_open", "no_capacity", "pending_timeout",
+};
+static const char *const retry_names[METRICS_RETRY__COUNT] = {
+	"connect_failure", "reset", "timeout", "status",
+};
+static const char *const skip_names[METRICS_SKIP__COUNT] = {
+	"budget", "not_replayable", "body_too_large", "deadline", "breaker",
+};
+static const char *const fallback_names[METRICS_FALLBACK__COUNT] = {
+	"unavailable", "failure", "status",
 };
 
 /* A (key, value) row gathered for rendering. */
@@ -210,6 +229,15 @@ metrics_worker_new(const struct config *cfg)
 	    sizeof(*m->tries));
 	m->conns = xcalloc(m->nlisteners, sizeof(*m->conns));
 	m->up_conns = xcalloc(m->nupstreams * 2, sizeof(*m->up_conns));
+	m->rejected = xcalloc(m->nupstreams * METRICS_REJECT__COUNT + 1,
+	    sizeof(*m->rejected));
+	m->retries = xcalloc(m->nupstreams * METRICS_RETRY__COUNT + 1,
+	    sizeof(*m->retries));
+	m->skipped = xcalloc(m->nupstreams * METRICS_SKIP__COUNT + 1,
+	    sizeof(*m->skipped));
+	m->exhausted = xcalloc(m->nupstreams + 1, sizeof(*m->exhausted));
+	m->fallbacks = xcalloc(m->nroutes * METRICS_FALLBACK__COUNT + 1,
+	    sizeof(*m->fallbacks));
 	return m;
 }
 
@@ -230,6 +258,11 @@ metrics_worker_free(struct metrics_worker *m)
 	m->conns = NULL;
 	free(m->up_conns);
 	m->up_conns = NULL;
+	free(m->rejected);
+	free(m->retries);
+	free(m->skipped);
+	free(m->exhausted);
+	free(m->fallbacks);
 	free(m);
 }
 
@@ -629,6 +662,126 @@ render_upstream_conns(struct strbuf *out, const struct config *cfg,
 	}
 }
 
+void
+metrics_rejected(struct metrics_worker *m, size_t upstream,
+    enum metrics_reject r)
+{
+	if (upstream < m->nupstreams)
+		counter_add(&m->rejected[upstream * METRICS_REJECT__COUNT + r], 1);
+}
+
+void
+metrics_retry(struct metrics_worker *m, size_t upstream, enum metrics_retry r)
+{
+	if (upstream < m->nupstreams)
+		counter_add(&m->retries[upstream * METRICS_RETRY__COUNT + r], 1);
+}
+
+void
+metrics_retry_skipped(struct metrics_worker *m, size_t upstream,
+    enum metrics_skip r)
+{
+	if (upstream < m->nupstreams)
+		counter_add(&m->skipped[upstream * METRICS_SKIP__COUNT + r], 1);
+}
+
+void
+metrics_budget_exhausted(struct metrics_worker *m, size_t upstream)
+{
+	if (upstream < m->nupstreams)
+		counter_add(&m->exhausted[upstream], 1);
+}
+
+void
+metrics_fallback(struct metrics_worker *m, size_t route,
+    enum metrics_fallback r)
+{
+	if (route < m->nroutes)
+		counter_add(&m->fallbacks[route * METRICS_FALLBACK__COUNT + r], 1);
+}
+
+/* Sum of counter `idx` of the array at byte offset `off` over the workers that have row `row`. */
+static uint64_t
+sum_counter(struct metrics_worker *const *w, size_t n, size_t off,
+    size_t row, bool per_route, size_t idx)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		_Atomic uint64_t *a = *(_Atomic uint64_t **)(void *)((char *)w[i] + off);
+
+		if (row < (per_route ? w[i]->nroutes : w[i]->nupstreams))
+			v += atomic_load_explicit(&a[idx], memory_order_relaxed);
+	}
+	return v;
+}
+
+/* A per-upstream counter family with one `reason` label from `names`. */
+static void
+render_upstream_reasons(struct strbuf *out, const struct config *cfg,
+    struct metrics_worker *const *w, size_t n, const char *name,
+    const char *help, size_t off, const char *const *names, size_t nnames)
+{
+	render_family(out, name, "counter", help);
+	for (size_t u = 0; u < cfg->nupstreams; u++) {
+		for (size_t r = 0; r < nnames; r++) {
+			strbuf_addf(out, "%s{upstream=\"", name);
+			metrics_escape_label(out, cfg->upstreams[u].name);
+			strbuf_addf(out, "\",reason=\"%s\"} %" PRIu64 "\n", names[r],
+			    sum_counter(w, n, off, u, false, u * nnames + r));
+		}
+	}
+}
+
+static void
+render_resilience(struct strbuf *out, const struct config *cfg,
+    struct metrics_worker *const *w, size_t n)
+{
+	render_upstream_reasons(out, cfg, w, n,
+	    "cutover_upstream_rejected_total",
+	    "Requests refused by cutover without trying the upstream, by reason.",
+	    offsetof(struct metrics_worker, rejected), reject_names,
+	    METRICS_REJECT__COUNT);
+	render_upstream_reasons(out, cfg, w, n, "cutover_retries_total",
+	    "Retries sent, by what failed the try before.",
+	    offsetof(struct metrics_worker, retries), retry_names,
+	    METRICS_RETRY__COUNT);
+	render_upstream_reasons(out, cfg, w, n, "cutover_retries_skipped_total",
+	    "Retries not made although the outcome was retryable, by reason.",
+	    offsetof(struct metrics_worker, skipped), skip_names,
+	    METRICS_SKIP__COUNT);
+	render_family(out, "cutover_retry_budget_exhausted_total", "counter",
+	    "Retries refused because the upstream's retry budget was spent.");
+	for (size_t u = 0; u < cfg->nupstreams; u++) {
+		strbuf_adds(out, "cutover_retry_budget_exhausted_total{upstream=\"");
+		metrics_escape_label(out, cfg->upstreams[u].name);
+		strbuf_addf(out, "\"} %" PRIu64 "\n",
+		    sum_counter(w, n, offsetof(struct metrics_worker, exhausted),
+			u, false, u));
+	}
+	render_family(out, "cutover_fallbacks_total", "counter",
+	    "Requests handed to a route's fallback upstream, by reason.");
+	for (size_t r = 0; r < cfg->nroutes; r++) {
+		const struct route_conf *rc = &cfg->routes[r];
+
+		if (rc->fallback.upstream == NULL || rc->upstream == NULL)
+			continue;
+		for (size_t k = 0; k < METRICS_FALLBACK__COUNT; k++) {
+			strbuf_adds(out, "cutover_fallbacks_total{route=\"");
+			metrics_escape_label(out, rc->name);
+			strbuf_adds(out, "\",from=\"");
+			metrics_escape_label(out, rc->upstream->name);
+			strbuf_adds(out, "\",to=\"");
+			metrics_escape_label(out, rc->fallback.upstream->name);
+			strbuf_addf(out, "\",reason=\"%s\"} %" PRIu64 "\n",
+			    fallback_names[k],
+			    sum_counter(w, n,
+				offsetof(struct metrics_worker, fallbacks), r, true,
+				r * METRICS_FALLBACK__COUNT + k));
+		}
+	}
+}
+
 /*
  * Families in a fixed order; label sets in config order (route, then
  * upstream, then code; "no route" and "no upstream" first). Names come
@@ -644,6 +797,7 @@ metrics_render(struct strbuf *out, const struct config *cfg,
 	render_tries(out, cfg, w, n);
 	render_connections(out, cfg, w, n);
 	render_upstream_conns(out, cfg, w, n);
+	render_resilience(out, cfg, w, n);
 	if (extra != NULL)
 		strbuf_adds(out, extra);
 }

@@ -18,6 +18,8 @@ struct outcome_row {
 	const char *retry_label;	/* cutover_retries_total reason; NULL: never retried */
 };
 
+static const struct outcome_row *outcome_row(enum try_outcome o);
+
 static const struct outcome_row outcome_table[OUTCOME__COUNT] = {
 	[OUTCOME_SUCCESS] = { "success",
 	    OUTCOME_B_SUCCESS, OUTCOME_R_NEVER,

@@ -15,6 +15,8 @@
 
 #include "cutover/accesslog.h"
 #include "cutover/admin.h"
+#include "cutover/health.h"
+#include "cutover/upstream_rt.h"
 #include "cutover/clock.h"
 #include "cutover/listener.h"
 #include "cutover/log.h"
@@ -30,6 +32,7 @@ struct server {
 	struct worker_shared shared;
 	struct accesslog *alog;
 	struct admin *admin;
+	struct health_checker *health;
 	struct admin_view view;
 	atomic_bool draining;
 };
@@ -121,9 +124,12 @@ server_run(struct config *cfg)
 		accesslog_close(srv.alog);
 		return 1;
 	}
+	/* Breakers, budgets, bulkheads and health: shared by the workers. */
+	upstream_rt_attach(cfg);
 	srv.workers = xcalloc(srv.nworkers, sizeof(*srv.workers));
 	joined = xcalloc(srv.nworkers, sizeof(*joined));
 	atomic_init(&srv.shared.nconns, 0);
+	atomic_init(&srv.shared.stopping, false);
 	srv.shared.max_conns = cfg->limits.max_connections ? (size_t)cfg->limits.max_connections : SIZE_MAX;
 	srv.shared.workers = srv.workers;
 	srv.shared.nworkers = srv.nworkers;
@@ -148,8 +154,10 @@ server_run(struct config *cfg)
 		if (srv.admin == NULL) {
 			/* Nothing serves yet: give up cleanly, like a listener that cannot bind. */
 			log_warn("admin_listen_failed", "address=%s", cfg->admin.address);
+			atomic_store(&srv.shared.stopping, true);
 			for (unsigned i = 0; i < srv.nworkers; i++)
 				worker_free(&srv.workers[i]);
+			upstream_rt_detach(cfg);
 			free(srv.view.metrics);
 			free(srv.workers);
 			free(joined);
@@ -159,6 +167,8 @@ server_run(struct config *cfg)
 		log_info("admin_listening", "address=%s auth=%s", cfg->admin.address,
 		    cfg->admin.token ? "bearer" : "none");
 	}
+	upstream_rt_clock_start(cfg);
+	srv.health = health_start(cfg);
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (worker_start(&srv.workers[i]) == -1)
 			fatal("worker %u: cannot start thread", i);
@@ -206,9 +216,14 @@ server_run(struct config *cfg)
 	/* The admin thread reads the workers' counters: stop it first. */
 	if (srv.admin != NULL)
 		admin_stop(srv.admin);
+	health_stop(srv.health);
+	upstream_rt_clock_stop();
 	free(srv.view.metrics);
+	/* No worker pokes another once they are being taken apart. */
+	atomic_store(&srv.shared.stopping, true);
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_free(&srv.workers[i]);
+	upstream_rt_detach(cfg);
 	if (accesslog_dropped(srv.alog) > 0)
 		log_warnx("access_log_dropped", "lines=%llu",
 		    (unsigned long long)accesslog_dropped(srv.alog));

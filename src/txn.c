@@ -7,20 +7,26 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "cutover/accesslog.h"
+#include "cutover/breaker.h"
+#include "cutover/budget.h"
 #include "cutover/client.h"
 #include "cutover/clock.h"
 #include "cutover/http_reply.h"
 #include "cutover/log.h"
+#include "cutover/outcome.h"
 #include "cutover/path.h"
 #include "cutover/pool.h"
+#include "cutover/retry.h"
 #include "cutover/route.h"
 #include "cutover/timer.h"
 #include "cutover/tunnel.h"
 #include "cutover/txn.h"
 #include "cutover/upstream_conn.h"
+#include "cutover/upstream_rt.h"
 #include "cutover/worker.h"
 
 /* Flow control: stop reading a side when the other's output holds this much. */
@@ -28,6 +34,10 @@
 #define TXN_LOW_WATER  (64 * 1024)
 /* Longest upstream response head we accept. */
 #define TXN_MAX_RESPONSE_HEAD (64 * 1024)
+/* How long a FIN on a reused connection waits for the RST that tells "never read". */
+#define TXN_RST_WAIT_MS 20
+/* Tries lost to stale pooled connections that do not count as attempts. */
+#define TXN_MAX_STALE_RETRIES 3
 
 static void txn_up_read(struct stream *s, void *arg);
 static void txn_up_drain(struct stream *s, void *arg);
@@ -37,18 +47,39 @@ static void txn_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void txn_set_req(struct txn *t, enum txn_req_state st);
 static void txn_set_resp(struct txn *t, enum txn_resp_state st);
 static void txn_pump_request(struct txn *t);
+static void txn_keep_for_replay(struct txn *t, struct evbuffer *in,
+    size_t dlen);
 static void txn_pump_response(struct txn *t);
 static void txn_read_response_head(struct txn *t);
-static void txn_upstream_failed(struct txn *t, int status,
-    enum metrics_outcome o, const char *why);
+static bool txn_response_diverted(struct txn *t, const struct http_head *h);
+static enum try_outcome txn_reset_outcome(const struct txn *t);
+static bool txn_fin_then_rst(const struct upstream_conn *uc);
+static bool txn_await_rst(struct txn *t);
+static void txn_rst_checked(struct txn *t);
+static uint64_t txn_deadline_left_ms(const struct txn *t);
+static void txn_try_failed(struct txn *t, enum try_outcome o, int status,
+    const char *why);
 static void txn_end(struct txn *t, bool reuse_upstream);
 static void txn_reply_local(struct txn *t, int status, const char *detail);
-static bool txn_connect(struct txn *t);
+static void txn_reply_error(struct txn *t, int status, const char *detail,
+    unsigned retry_after_s, const char *breaker_upstream);
+static void txn_try(struct txn *t);
+static void txn_send_try(struct txn *t);
+static bool txn_take_slot(struct txn *t);
+static void txn_release_slot(struct txn *t);
+static void txn_drop_try(struct txn *t);
+static bool txn_retry(struct txn *t, enum try_outcome o, int status,
+    uint64_t retry_after_ms);
+static void txn_schedule(struct txn *t, uint64_t wait_ms);
+static bool txn_fallback(struct txn *t, enum metrics_fallback reason);
+static bool txn_replay_safe(const struct txn *t);
+static void txn_report(struct txn *t, enum try_outcome o);
+static uint64_t txn_retry_after_ms(const struct http_head *h);
 static bool txn_wants_websocket(const struct http_head *h);
 static void txn_correlate(struct txn *t, const struct http_head *h);
 static void txn_reply_opts(const struct txn *t, struct http_reply_opts *o,
     bool close);
-static void txn_try_ended(struct txn *t, enum metrics_outcome o);
+static void txn_try_ended(struct txn *t, enum try_outcome o);
 static uint64_t txn_now_us(void);
 static uint64_t txn_unix_us(void);
 
@@ -67,6 +98,11 @@ txn_init(struct txn *t, struct event_base *base)
 	memset(t, 0, sizeof(*t));
 	evtimer_assign(&t->phase_timer, base, txn_phase_timercb, t);
 	evtimer_assign(&t->deadline, base, txn_deadline_cb, t);
+	t->up_head = evbuffer_new();
+	t->fb_head = evbuffer_new();
+	t->replay = evbuffer_new();
+	if (t->up_head == NULL || t->fb_head == NULL || t->replay == NULL)
+		fatal("txn: out of memory");
 }
 
 static void
@@ -264,14 +300,6 @@ txn_start(struct txn *t, struct http_head *h)
 		t->req_chunked_out = false;
 		break;
 	}
-
-	if (!txn_connect(t)) {
-		t->flags |= ACCESSLOG_F_UF;
-		txn_try_ended(t, METRICS_TRY_CONNECT_FAILURE);
-		evbuffer_drain(c->s.in, h->head_len);
-		txn_reply_local(t, 502, "cannot connect to upstream");
-		return;
-	}
 	if (t->cfg->correlation.header != NULL) {
 		m.id_name.p = t->cfg->correlation.header;
 		m.id_name.len = strlen(t->cfg->correlation.header);
@@ -283,15 +311,276 @@ txn_start(struct txn *t, struct http_head *h)
 		/* tracestate only travels with the traceparent it belongs to. */
 		m.drop_tracestate = !t->trace_forwarded;
 	}
-	http_msg_request(t->uc->s.out, h, &m);
+	/*
+	 * The head is kept (every try sends it again, with its own
+	 * X-Cutover-Attempt before the final CRLF). A fallback gets the path
+	 * as the client sent it: the route's rewrite is for its own upstream.
+	 */
+	evbuffer_drain(t->up_head, evbuffer_get_length(t->up_head));
+	evbuffer_drain(t->fb_head, evbuffer_get_length(t->fb_head));
+	http_msg_request(t->up_head, h, &m);
+	if (t->route->fallback.upstream != NULL &&
+	    t->route->rewrite.kind != REWRITE_NONE) {
+		m.path.p = w->path_buf;
+		m.path.len = plen;
+		http_msg_request(t->fb_head, h, &m);
+	}
+	t->idempotent = http_method_idempotent(h->meth) ||
+	    http_head_find(h, "idempotency-key") != NULL;
+	evbuffer_drain(t->replay, evbuffer_get_length(t->replay));
+	t->replay_ok = !(h->framing == HTTP_FRAMING_LENGTH &&
+	    h->content_length > t->up->retry.buffer_body);
+	t->expect_100 = (h->flags & HTTP_F_EXPECT_100) && t->req == TXN_REQ_BODY &&
+	    t->client_minor >= 1;
+	t->wait = TXN_WAIT_NONE;
+	t->holds_slot = false;
+	memset(&t->ticket, 0, sizeof(t->ticket));
+	t->attempts = 0;
+	t->stale_retries = 0;
+	t->last_server = SIZE_MAX;
+	t->last_fail_status = 502;
+	t->last_fail_why = "upstream failed";
+	t->fallback_from = NULL;
+	t->fallback_reason = NULL;
+	t->breaker_note = NULL;
 	evbuffer_drain(c->s.in, h->head_len);
-	txn_set_resp(t, TXN_RESP_WAIT_HEAD);
 	if (t->up->request_timeout_ms > 0)
 		timer_arm(&t->deadline, t->up->request_timeout_ms);
+	txn_set_resp(t, TXN_RESP_WAIT_HEAD);
+	txn_try(t);
+}
 
+/* Milliseconds now, for the breaker and the budget. */
+static uint64_t
+txn_now_ms(void)
+{
+	return txn_now_us() / 1000u;
+}
+
+/*
+ * Start a try on t->up: the upstream must have a server up, its breaker
+ * must admit the call and its bulkhead must have a slot (or room to wait
+ * for one). Refusals go to txn_unavailable.
+ */
+static void txn_unavailable(struct txn *t, enum metrics_reject why,
+    bool no_server);
+
+static void
+txn_try(struct txn *t)
+{
+	struct upstream_rt *rt = t->up->rt;
+
+	t->wait = TXN_WAIT_NONE;
+	if (rt == NULL) {
+		txn_send_try(t);
+		return;
+	}
+	if (upstream_rt_all_down(rt)) {
+		txn_unavailable(t, METRICS_REJECT__COUNT, true);
+		return;
+	}
+	if (!breaker_admit(&rt->breaker, txn_now_ms(), t->idempotent,
+		&t->ticket)) {
+		txn_unavailable(t, METRICS_REJECT_BREAKER_OPEN, false);
+		return;
+	}
+	if (t->ticket.would_reject) {
+		t->breaker_note = "dry_run_open";
+		t->flags |= ACCESSLOG_F_BO;
+	} else if (t->ticket.slot >= 0) {
+		t->breaker_note = "half_open";
+	}
+	if (!txn_take_slot(t))
+		return; /* waiting, or refused */
+	txn_send_try(t);
+}
+
+/* Claim one of up->max_connections without ever going above it. */
+static bool
+txn_claim_slot(struct upstream_rt *rt, unsigned max)
+{
+	unsigned b = atomic_load_explicit(&rt->busy, memory_order_relaxed);
+
+	while (b < max)
+		if (atomic_compare_exchange_weak_explicit(&rt->busy, &b, b + 1,
+			memory_order_acq_rel, memory_order_relaxed))
+			return true;
+	return false;
+}
+
+/*
+ * The bulkhead: a slot now, or a place among the max_pending waiters (up
+ * to pending_timeout), or 503. Returns true when the try may go now.
+ */
+static bool
+txn_take_slot(struct txn *t)
+{
+	const struct upstream_conf *up = t->up;
+	struct upstream_rt *rt = up->rt;
+	struct worker *w = t->c->w;
+
+	if (txn_claim_slot(rt, up->max_connections)) {
+		t->holds_slot = true;
+		return true;
+	}
+	if (atomic_fetch_add(&rt->pending, 1) >= up->max_pending) {
+		atomic_fetch_sub(&rt->pending, 1);
+		txn_report(t, OUTCOME_CLIENT_GONE); /* never sent: free a probe slot */
+		txn_unavailable(t, METRICS_REJECT_NO_CAPACITY, false);
+		return false;
+	}
+	t->wait = TXN_WAIT_SLOT;
+	TAILQ_INSERT_TAIL(&w->pending[up->index], t, pending_entry);
+	timer_arm(&t->phase_timer, up->pending_timeout_ms);
+	/* Nothing flows until the try starts. */
+	stream_read_stop(&t->c->s);
+	return false;
+}
+
+/* Leave the wait queue (granted, timed out, or gone). */
+static void
+txn_leave_queue(struct txn *t)
+{
+	if (t->wait != TXN_WAIT_SLOT)
+		return;
+	TAILQ_REMOVE(&t->c->w->pending[t->up->index], t, pending_entry);
+	atomic_fetch_sub(&t->up->rt->pending, 1);
+	evtimer_del(&t->phase_timer);
+	t->wait = TXN_WAIT_NONE;
+}
+
+void
+txn_wake_waiters(struct worker *w, size_t u)
+{
+	struct txn *t;
+
+	while ((t = TAILQ_FIRST(&w->pending[u])) != NULL &&
+	    txn_claim_slot(t->up->rt, t->up->max_connections)) {
+		txn_leave_queue(t);
+		t->holds_slot = true;
+		t->wait = TXN_WAIT_GRANTED;
+		/* From the loop: we may be deep in another transaction's teardown. */
+		event_active(&t->phase_timer, EV_TIMEOUT, 1);
+	}
+}
+
+/* Give the bulkhead slot back and let a waiter have it. */
+static void
+txn_release_slot(struct txn *t)
+{
+	struct upstream_rt *rt;
+
+	if (!t->holds_slot)
+		return;
+	t->holds_slot = false;
+	rt = t->up->rt;
+	atomic_fetch_sub(&rt->busy, 1);
+	if (atomic_load_explicit(&rt->pending, memory_order_relaxed) == 0 ||
+	    atomic_load_explicit(&t->c->w->shared->stopping, memory_order_relaxed))
+		return;
+	if (!TAILQ_EMPTY(&t->c->w->pending[t->up->index]))
+		txn_wake_waiters(t->c->w, t->up->index);
+	else
+		worker_poke_others(t->c->w);
+}
+
+/* Report the outcome of the admitted call to the breaker (once). */
+static void
+txn_report(struct txn *t, enum try_outcome o)
+{
+	uint64_t dur_ms;
+
+	if (t->up == NULL || t->up->rt == NULL || !t->ticket.admitted)
+		return;
+	dur_ms = (txn_now_us() - t->try_start_us) / 1000u;
+	breaker_report(&t->up->rt->breaker, txn_now_ms(), &t->ticket, o, dur_ms);
+}
+
+/*
+ * Pick a server (up, and not the one that just failed when another is),
+ * take a pooled connection or connect, and queue the head, the attempt
+ * number and whatever body is kept.
+ */
+static void
+txn_send_try(struct txn *t)
+{
+	struct client *c = t->c;
+	struct worker *w = c->w;
+	const struct upstream_conf *up = t->up;
+	struct upstream_rt *rt = up->rt;
+	struct evbuffer *head = t->fallback_from != NULL &&
+		evbuffer_get_length(t->fb_head) > 0 ? t->fb_head : t->up_head;
+	struct pool_server *ps;
+	size_t si, n, hlen;
+	bool any = false;
+
+	t->wait = TXN_WAIT_NONE;
+	n = up->nservers;
+	for (size_t i = 0; i < n; i++) {
+		w->usable[i] = rt == NULL || upstream_rt_server_up(rt, i);
+		any |= w->usable[i];
+	}
+	if (!any)
+		for (size_t i = 0; i < n; i++)
+			w->usable[i] = true;
+	if (t->last_server < n && n > 1) {
+		size_t left = 0;
+
+		for (size_t i = 0; i < n; i++)
+			left += w->usable[i] && i != t->last_server;
+		if (left > 0)
+			w->usable[t->last_server] = false;
+	}
+	/* Retries leave the rotation alone, so first tries stay evenly spread. */
+	si = t->attempts == 0 ?
+	    balance_pick_among(&w->balance[up->index], w->weights[up->index],
+		w->usable) :
+	    balance_peek_among(&w->balance[up->index], w->weights[up->index],
+		w->usable);
+	if (si == SIZE_MAX)
+		si = 0;
+	ps = pool_server(&w->pool, up->index, si);
+	t->last_server = si;
+	t->server = ps->server;
+	t->tries++;
+	t->attempts++;
+	t->try_start_us = txn_now_us();
+	t->resp_scan_pos = 0;
+	if (rt != NULL && t->attempts == 1)
+		budget_first_try(&rt->budget, txn_now_ms());
+
+	t->uc = upconn_take_idle(ps, &txn_up_ops, t);
+	if (t->uc != NULL) {
+		t->uc->txn = t;
+		/* An upstream that stops reading our request is as stuck as a silent one. */
+		stream_set_timeouts(&t->uc->s, 0, up->response_timeout_ms);
+	} else {
+		t->uc = upconn_connect(w, ps, &txn_up_ops, t);
+		if (t->uc == NULL) {
+			log_warn("upstream_connect", "upstream=%s server=%s",
+			    up->name, ps->server->address);
+			txn_try_failed(t, OUTCOME_CONNECT_FAILURE, 502,
+			    "cannot connect to upstream");
+			return;
+		}
+		t->uc->txn = t;
+		timer_arm(&t->phase_timer, up->connect_timeout_ms);
+	}
+	t->try_out_mark = t->uc->s.bytes_out;
+	hlen = evbuffer_get_length(head);
+	evbuffer_add(t->uc->s.out, evbuffer_pullup(head, (ssize_t)hlen), hlen - 2);
+	/* Tries lost to stale connections were never seen: not replays. */
+	evbuffer_add_printf(t->uc->s.out, "X-Cutover-Attempt: %u\r\n\r\n",
+	    t->tries - t->stale_retries);
+	if (evbuffer_get_length(t->replay) > 0) {
+		size_t rlen = evbuffer_get_length(t->replay);
+
+		evbuffer_add(t->uc->s.out,
+		    evbuffer_pullup(t->replay, (ssize_t)rlen), rlen);
+	}
 	/* We answer 100-continue ourselves once the request has somewhere to go. */
-	if ((h->flags & HTTP_F_EXPECT_100) && t->req == TXN_REQ_BODY &&
-	    t->client_minor >= 1 && evbuffer_get_length(c->s.in) == 0) {
+	if (t->expect_100 && evbuffer_get_length(c->s.in) == 0) {
+		t->expect_100 = false;
 		http_reply_continue(c->s.out);
 		stream_flush(&c->s);
 	}
@@ -301,34 +590,31 @@ txn_start(struct txn *t, struct http_head *h)
 	txn_pump_request(t);
 }
 
-/* Take a pooled connection or start a new one. */
-static bool
-txn_connect(struct txn *t)
+/*
+ * Keep a copy of the next `dlen` body bytes at the front of `in`, framed
+ * as they go upstream, while the body fits in retry.buffer_body; past
+ * it, the request can no longer be replayed and the copy is dropped.
+ */
+static void
+txn_keep_for_replay(struct txn *t, struct evbuffer *in, size_t dlen)
 {
-	struct worker *w = t->c->w;
-	const struct upstream_conf *up = t->up;
-	size_t si = balance_pick(&w->balance[up->index], w->weights[up->index]);
-	struct pool_server *ps = pool_server(&w->pool, up->index, si);
+	struct evbuffer_iovec v;
 
-	t->server = ps->server;
-	t->tries++;
-	t->try_start_us = txn_now_us();
-	t->uc = upconn_take_idle(ps, &txn_up_ops, t);
-	if (t->uc != NULL) {
-		t->uc->txn = t;
-		/* An upstream that stops reading our request is as stuck as a silent one. */
-		stream_set_timeouts(&t->uc->s, 0, up->response_timeout_ms);
-		return true;
+	if (!t->replay_ok)
+		return;
+	if (t->req_body.total > t->up->retry.buffer_body) {
+		t->replay_ok = false;
+		evbuffer_drain(t->replay, evbuffer_get_length(t->replay));
+		return;
 	}
-	t->uc = upconn_connect(w, ps, &txn_up_ops, t);
-	if (t->uc == NULL) {
-		log_warn("upstream_connect", "upstream=%s server=%s", up->name,
-		    ps->server->address);
-		return false;
-	}
-	t->uc->txn = t;
-	timer_arm(&t->phase_timer, up->connect_timeout_ms);
-	return true;
+	/* The decoder handed out bytes of the first chain: contiguous. */
+	if (evbuffer_peek(in, (ssize_t)dlen, NULL, &v, 1) < 1 || v.iov_len < dlen)
+		fatal("txn: body bytes not contiguous");
+	if (t->req_chunked_out)
+		http_msg_chunk_header(t->replay, dlen);
+	evbuffer_add(t->replay, v.iov_base, dlen);
+	if (t->req_chunked_out)
+		http_msg_chunk_end(t->replay);
 }
 
 /*
@@ -343,8 +629,12 @@ txn_pump_request(struct txn *t)
 	struct evbuffer *in = c->s.in;
 	struct evbuffer *out;
 
-	if (t->uc == NULL)
+	if (t->uc == NULL) {
+		/* Between tries: the body waits in the client's socket. */
+		if (t->req == TXN_REQ_BODY)
+			stream_read_stop(&c->s);
 		return;
+	}
 	out = t->uc->s.out;
 	/*
 	 * The decoder reports the end of a Content-Length body on the call
@@ -384,6 +674,7 @@ txn_pump_request(struct txn *t)
 				}
 				return;
 			}
+			txn_keep_for_replay(t, in, dlen);
 			if (t->req_chunked_out)
 				http_msg_chunk_header(out, dlen);
 			evbuffer_remove_buffer(in, out, dlen);
@@ -391,8 +682,11 @@ txn_pump_request(struct txn *t)
 				http_msg_chunk_end(out);
 			break;
 		case HTTP_BODY_DONE:
-			if (t->req_chunked_out)
+			if (t->req_chunked_out) {
 				http_msg_last_chunk(out);
+				if (t->replay_ok)
+					http_msg_last_chunk(t->replay);
+			}
 			txn_set_req(t, TXN_REQ_DONE);
 			break;
 		case HTTP_BODY_ERROR:
@@ -472,6 +766,57 @@ txn_up_read(struct stream *s, void *arg)
 		txn_pump_response(t);
 }
 
+/*
+ * A final response head arrived: count it, and decide whether it goes to
+ * the client or is replaced by a retry or a fallback (only before any of
+ * it was sent). True when it was diverted (the try is dropped).
+ */
+static bool
+txn_response_diverted(struct txn *t, const struct http_head *h)
+{
+	enum try_outcome o = outcome_of_status(h->status);
+
+	txn_try_ended(t, o);
+	if (o == OUTCOME_SUCCESS && !fallback_on_status(&t->route->fallback,
+		h->status))
+		return false;
+	t->last_fail_status = h->status;
+	if (o != OUTCOME_SUCCESS && txn_retry(t, o, h->status,
+		txn_retry_after_ms(h))) {
+		log_debug("upstream_status_retry", "upstream=%s status=%d",
+		    t->up->name, h->status);
+		txn_drop_try(t);
+		return true;
+	}
+	if (fallback_on_status(&t->route->fallback, h->status) &&
+	    txn_fallback(t, METRICS_FALLBACK_STATUS))
+		return true;
+	if (o != OUTCOME_SUCCESS && o != OUTCOME_THROTTLED &&
+	    txn_fallback(t, METRICS_FALLBACK_FAILURE))
+		return true;
+	return false;
+}
+
+/* A 503's Retry-After in ms (delta-seconds; a date counts as long); UINT64_MAX when absent. */
+static uint64_t
+txn_retry_after_ms(const struct http_head *h)
+{
+	const struct http_field *f;
+	uint64_t v = 0;
+
+	if (h->status != 503 || (f = http_head_find(h, "retry-after")) == NULL)
+		return UINT64_MAX;
+	for (size_t i = 0; i < f->value.len; i++) {
+		char ch = f->value.p[i];
+
+		if (ch < '0' || ch > '9')
+			return UINT64_C(3600000); /* an HTTP-date: not soon */
+		if (v < UINT64_C(1) << 40)
+			v = v * 10 + (uint64_t)(ch - '0');
+	}
+	return f->value.len == 0 ? UINT64_MAX : v * 1000u;
+}
+
 static void
 txn_read_response_head(struct txn *t)
 {
@@ -501,7 +846,7 @@ txn_read_response_head(struct txn *t)
 			t->resp_scan_pos = h.scan_pos;
 			return;
 		case HTTP_PARSE_ERROR:
-			txn_upstream_failed(t, 502, METRICS_TRY_FAILURE, err.reason);
+			txn_try_failed(t, OUTCOME_INVALID, 502, err.reason);
 			return;
 		case HTTP_PARSE_DONE:
 			t->resp_scan_pos = 0;
@@ -525,13 +870,13 @@ txn_read_response_head(struct txn *t)
 		memset(&m, 0, sizeof(m));
 		if (h.status == 101) {
 			if (!t->upgrade) {
-				txn_upstream_failed(t, 502, METRICS_TRY_FAILURE, "unsolicited 101");
+				txn_try_failed(t, OUTCOME_INVALID, 502, "unsolicited 101");
 				return;
 			}
 			m.upgrade = true;
 			m.framing = HTTP_OUT_NONE;
 			t->status = 101;
-			txn_try_ended(t, METRICS_TRY_SUCCESS);
+			txn_try_ended(t, OUTCOME_SUCCESS);
 			http_msg_response(c->s.out, &h, &m);
 			evbuffer_drain(in, h.head_len);
 			t->resp_started = true;
@@ -560,10 +905,10 @@ txn_read_response_head(struct txn *t)
 			m.framing = t->client_minor >= 1 ? HTTP_OUT_CHUNKED : HTTP_OUT_CLOSE;
 			break;
 		}
+		if (txn_response_diverted(t, &h))
+			return;
 		t->resp_chunked_out = m.framing == HTTP_OUT_CHUNKED;
 		t->status = h.status;
-		/* Per the outcome table: 5xx is a failed try, anything else a success. */
-		txn_try_ended(t, h.status >= 500 ? METRICS_TRY_FAILURE : METRICS_TRY_SUCCESS);
 		if (t->cfg->correlation.echo && t->cfg->correlation.header != NULL) {
 			m.id_name.p = t->cfg->correlation.header;
 			m.id_name.len = strlen(t->cfg->correlation.header);
@@ -688,9 +1033,12 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		txn_pump_request(t); /* flushes the head queued while connecting */
 		break;
 	case STREAM_EV_EOF:
+		if (t->wait == TXN_WAIT_RST)
+			break;
+		if (t->resp == TXN_RESP_WAIT_HEAD && txn_await_rst(t))
+			break;
 		if (t->resp == TXN_RESP_WAIT_HEAD) {
-			t->flags |= ACCESSLOG_F_UR;
-			txn_upstream_failed(t, 502, METRICS_TRY_RESET,
+			txn_try_failed(t, txn_reset_outcome(t), 502,
 			    "upstream closed before response head");
 		} else if (t->resp == TXN_RESP_BODY &&
 		    t->resp_body.state == HTTP_BODY_S_CLOSE) {
@@ -712,12 +1060,15 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		}
 		break;
 	case STREAM_EV_ERROR:
+		if (t->wait == TXN_WAIT_RST) {
+			txn_rst_checked(t);
+			break;
+		}
 		if (t->resp == TXN_RESP_WAIT_HEAD && !t->resp_started) {
 			bool connecting = t->uc->state == UPCONN_CONNECTING;
 
-			t->flags |= connecting ? ACCESSLOG_F_UF : ACCESSLOG_F_UR;
-			txn_upstream_failed(t, 502, connecting ? METRICS_TRY_CONNECT_FAILURE :
-			    METRICS_TRY_RESET, connecting ? "connect failed" :
+			txn_try_failed(t, connecting ? OUTCOME_CONNECT_FAILURE :
+			    txn_reset_outcome(t), 502, connecting ? "connect failed" :
 			    "upstream connection reset");
 		} else {
 			stream_flush(&c->s);
@@ -731,12 +1082,81 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		client_finish(c, "upstream read timeout");
 		break;
 	case STREAM_EV_WRITE_TIMEOUT:
-		t->flags |= ACCESSLOG_F_UT;
-		txn_upstream_failed(t, 504, METRICS_TRY_TIMEOUT, "upstream not reading");
+		txn_try_failed(t, OUTCOME_TIMEOUT, 504, "upstream not reading");
 		break;
 	}
 }
 
+/*
+ * A connection closed before a complete head: a reused connection on
+ * which not one byte of this request got out cannot have been seen by
+ * the upstream (stale); anything else may have been processed.
+ */
+static enum try_outcome
+txn_reset_outcome(const struct txn *t)
+{
+	if (t->uc != NULL && t->uc->uses > 0 &&
+	    (t->uc->s.bytes_out == t->try_out_mark ||
+		txn_fin_then_rst(t->uc)))
+		return OUTCOME_RESET_UNSENT;
+	return OUTCOME_RESET;
+}
+
+/*
+ * The keep-alive race, told apart from a real failure. A server that
+ * closes an idle connection sends a FIN; our request, already on its
+ * way, then reaches a closed socket and its kernel answers with a RST.
+ * So a FIN followed by a RST means the request was never read. (A server
+ * that read the request and closed sends a FIN alone; one that aborts
+ * sends a RST alone.) After our FIN, the RST shows as EPIPE in SO_ERROR
+ * (ECONNRESET when it came before we had read the FIN).
+ */
+static bool
+txn_fin_then_rst(const struct upstream_conn *uc)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (!(uc->s.flags & STREAM_F_EOF))
+		return false;
+	/* After our FIN a write only fails once the RST came (and may have taken SO_ERROR). */
+	if (uc->s.saved_errno == EPIPE)
+		return true;
+	if (getsockopt(uc->s.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return false;
+	return err == EPIPE || err == ECONNRESET;
+}
+
+/*
+ * EOF before any response byte on a reused connection, for a request
+ * that may not be replayed otherwise: give the RST a moment to arrive.
+ * True when the decision now waits for phase_timer (or an error event).
+ */
+static bool
+txn_await_rst(struct txn *t)
+{
+	struct upstream_conn *uc = t->uc;
+
+	if (uc == NULL || uc->uses == 0 || txn_replay_safe(t) ||
+	    uc->s.bytes_out == t->try_out_mark ||
+	    evbuffer_get_length(uc->s.in) > 0 || txn_fin_then_rst(uc))
+		return false;
+	t->wait = TXN_WAIT_RST;
+	stream_read_stop(&uc->s);
+	timer_arm(&t->phase_timer, TXN_RST_WAIT_MS);
+	return true;
+}
+
+/* The wait for a RST is over (it came, or time ran out). */
+static void
+txn_rst_checked(struct txn *t)
+{
+	t->wait = TXN_WAIT_NONE;
+	txn_try_failed(t, txn_reset_outcome(t), 502,
+	    "upstream closed before response head");
+}
+
+/* One timer, whose meaning is the phase: connect, response head, backoff, slot wait. */
 static void
 txn_phase_timercb(evutil_socket_t fd, short what, void *arg)
 {
@@ -744,14 +1164,29 @@ txn_phase_timercb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (t->uc != NULL && t->uc->state == UPCONN_CONNECTING) {
-		t->flags |= ACCESSLOG_F_UF;
-		txn_upstream_failed(t, 502, METRICS_TRY_CONNECT_FAILURE, "connect timeout");
-	} else {
-		t->flags |= ACCESSLOG_F_UT;
-		txn_upstream_failed(t, 504, METRICS_TRY_TIMEOUT,
-		    "no response head within response_timeout");
+	switch (t->wait) {
+	case TXN_WAIT_BACKOFF:
+		txn_try(t);
+		return;
+	case TXN_WAIT_GRANTED:
+		txn_send_try(t);
+		return;
+	case TXN_WAIT_RST:
+		txn_rst_checked(t);
+		return;
+	case TXN_WAIT_SLOT:
+		txn_leave_queue(t);
+		txn_report(t, OUTCOME_CLIENT_GONE); /* never sent */
+		txn_unavailable(t, METRICS_REJECT_PENDING_TIMEOUT, false);
+		return;
+	case TXN_WAIT_NONE:
+		break;
 	}
+	if (t->uc != NULL && t->uc->state == UPCONN_CONNECTING)
+		txn_try_failed(t, OUTCOME_CONNECT_FAILURE, 502, "connect timeout");
+	else
+		txn_try_failed(t, OUTCOME_TIMEOUT, 504,
+		    "no response head within response_timeout");
 }
 
 static void
@@ -762,9 +1197,19 @@ txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!t->resp_started) {
+	if (!t->resp_started && t->uc == NULL) {
+		/* Waiting for a slot or in backoff: nothing is out; the deadline ends it. */
+		txn_leave_queue(t);
+		t->wait = TXN_WAIT_NONE;
+		evtimer_del(&t->phase_timer);
 		t->flags |= ACCESSLOG_F_UT;
-		txn_upstream_failed(t, 504, METRICS_TRY_TIMEOUT, "request_timeout");
+		txn_reply_error(t, 504, "request_timeout", 0, NULL);
+		return;
+	}
+	if (!t->resp_started) {
+		/* The deadline is also the end of this try, and leaves no room for another. */
+		evtimer_del(&t->deadline);
+		txn_try_failed(t, OUTCOME_TIMEOUT, 504, "request_timeout");
 		return;
 	}
 	t->flags |= ACCESSLOG_F_UT;
@@ -773,36 +1218,303 @@ txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	client_finish(c, "request_timeout mid-response");
 }
 
-/* The upstream failed before any of its response reached the client. */
+/*
+ * A try failed before any of its response reached the client (or, for
+ * the deadline, maybe after): count it, then retry, fall back, or answer.
+ */
 static void
-txn_upstream_failed(struct txn *t, int status, enum metrics_outcome o,
-    const char *why)
+txn_try_failed(struct txn *t, enum try_outcome o, int status, const char *why)
 {
 	struct client *c = t->c;
-	struct http_reply_opts ro;
 
-	if (!t->resp_started)
-		txn_try_ended(t, o);
-
-	log_info("upstream_failed", "client=%s upstream=%s server=%s status=%d reason=\"%s\"",
-	    c->addr, t->up ? t->up->name : "-",
-	    t->uc ? t->uc->ps->server->address : "-", status, why);
 	if (t->resp_started) {
+		log_info("upstream_failed", "client=%s upstream=%s server=%s "
+		    "reason=\"%s\" request_id=%s", c->addr, t->up->name,
+		    t->server ? t->server->address : "-", why, t->reqid);
 		stream_flush(&c->s);
 		txn_end(t, false);
 		client_finish(c, why);
 		return;
 	}
-	if (t->req == TXN_REQ_BODY || !t->keepalive) {
-		txn_end(t, false);
-		client_error(c, status, why);
+	evtimer_del(&t->phase_timer);
+	t->flags |= outcome_log_flag(o);
+	txn_try_ended(t, o);
+	log_info("upstream_failed", "client=%s upstream=%s server=%s status=%d "
+	    "outcome=%s try=%u reason=\"%s\" request_id=%s", c->addr,
+	    t->up->name, t->server ? t->server->address : "-", status,
+	    outcome_name(o), t->tries, why, t->reqid);
+	txn_drop_try(t);
+	t->last_fail_status = status;
+	t->last_fail_why = why;
+	if (txn_retry(t, o, 0, UINT64_MAX))
+		return;
+	if (txn_fallback(t, METRICS_FALLBACK_FAILURE))
+		return;
+	txn_reply_error(t, status, why, 0, NULL);
+}
+
+/* Close the try's connection (never pooled) and give its slot back. */
+static void
+txn_drop_try(struct txn *t)
+{
+	if (t->uc != NULL) {
+		upconn_close(t->uc, "try dropped");
+		t->uc = NULL;
+	}
+	txn_release_slot(t);
+}
+
+/* Idempotent (or keyed) and the whole body kept: may go out again. */
+static bool
+txn_replay_safe(const struct txn *t)
+{
+	return t->idempotent && t->replay_ok;
+}
+
+static const enum metrics_skip txn_skip_metric[] = {
+	[RETRY_SKIP_NOT_REPLAYABLE] = METRICS_SKIP_NOT_REPLAYABLE,
+	[RETRY_SKIP_BODY] = METRICS_SKIP_BODY_TOO_LARGE,
+	[RETRY_SKIP_DEADLINE] = METRICS_SKIP_DEADLINE,
+	[RETRY_SKIP_BREAKER] = METRICS_SKIP_BREAKER,
+};
+
+static enum metrics_retry
+txn_retry_metric(enum try_outcome o)
+{
+	switch (o) {
+	case OUTCOME_CONNECT_FAILURE:
+		return METRICS_RETRY_CONNECT_FAILURE;
+	case OUTCOME_TIMEOUT:
+		return METRICS_RETRY_TIMEOUT;
+	case OUTCOME_RESET:
+	case OUTCOME_RESET_UNSENT:
+	case OUTCOME_INVALID:
+		return METRICS_RETRY_RESET;
+	default:
+		return METRICS_RETRY_STATUS;
+	}
+}
+
+/* Is the breaker letting calls through freely (dry run never holds retries back)? */
+static bool
+txn_breaker_closed(struct upstream_rt *rt)
+{
+	struct breaker_snapshot bs;
+
+	if (rt == NULL)
+		return true;
+	breaker_snapshot(&rt->breaker, txn_now_ms(), &bs);
+	return bs.dry_run || bs.state == BREAKER_CLOSED ||
+	    bs.state == BREAKER_FORCED_CLOSED;
+}
+
+/* The budget is spent: count it, and say so in the event log at most once a second. */
+static void
+txn_budget_exhausted(struct txn *t)
+{
+	struct upstream_rt *rt = t->up->rt;
+	uint64_t sec = txn_now_ms() / 1000u;
+	uint64_t last = atomic_load_explicit(&rt->budget_logged_sec,
+	    memory_order_relaxed);
+
+	t->flags |= ACCESSLOG_F_RB;
+	metrics_retry_skipped(t->c->w->metrics, t->up->index, METRICS_SKIP_BUDGET);
+	metrics_budget_exhausted(t->c->w->metrics, t->up->index);
+	if (last != sec && atomic_compare_exchange_strong(&rt->budget_logged_sec,
+		&last, sec))
+		log_info("retry_budget_exhausted", "upstream=%s request_id=%s",
+		    t->up->name, t->reqid);
+}
+
+/* What is left of request_timeout (of the route's own upstream); UINT64_MAX: none. */
+static uint64_t
+txn_deadline_left_ms(const struct txn *t)
+{
+	uint64_t deadline_ms = t->route->upstream->request_timeout_ms;
+	uint64_t elapsed_ms = (txn_now_us() - t->start_mono_us) / 1000u;
+
+	if (deadline_ms == 0)
+		return UINT64_MAX;
+	return elapsed_ms >= deadline_ms ? 0 : deadline_ms - elapsed_ms;
+}
+
+/* SPEC 4.3: schedule another try when every rule allows it. */
+static bool
+txn_retry(struct txn *t, enum try_outcome o, int status,
+    uint64_t retry_after_ms)
+{
+	struct worker *w = t->c->w;
+	struct upstream_rt *rt = t->up->rt;
+	struct retry_request rq;
+	enum retry_verdict v;
+	uint64_t wait = 0;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.tries_done = t->attempts;
+	rq.idempotent = t->idempotent;
+	rq.body_buffered = t->replay_ok;
+	rq.response_started = t->resp_started;
+	rq.breaker_closed = txn_breaker_closed(rt);
+	rq.deadline_left_ms = txn_deadline_left_ms(t);
+	rq.status = status;
+	rq.retry_after_ms = retry_after_ms;
+	v = retry_decide(&t->up->retry.p, o, &rq, rng_u64(&w->rng), &wait);
+	switch (v) {
+	case RETRY_YES_NOW:
+		if (t->stale_retries >= TXN_MAX_STALE_RETRIES)
+			return false;
+		t->stale_retries++;
+		t->attempts--; /* the stale connection's try does not count */
+		metrics_retry(w->metrics, t->up->index, METRICS_RETRY_RESET);
+		txn_schedule(t, 0);
+		return true;
+	case RETRY_YES:
+		if (rt != NULL && !budget_try_spend(&rt->budget, txn_now_ms())) {
+			txn_budget_exhausted(t);
+			return false;
+		}
+		metrics_retry(w->metrics, t->up->index, txn_retry_metric(o));
+		txn_schedule(t, wait);
+		return true;
+	case RETRY_NO_EXHAUSTED:
+		if (t->up->retry.p.attempts > 1)
+			t->flags |= ACCESSLOG_F_RX;
+		return false;
+	case RETRY_SKIP_BODY:
+		t->flags |= ACCESSLOG_F_BL;
+		/* fall through */
+	case RETRY_SKIP_NOT_REPLAYABLE:
+	case RETRY_SKIP_DEADLINE:
+	case RETRY_SKIP_BREAKER:
+		metrics_retry_skipped(w->metrics, t->up->index, txn_skip_metric[v]);
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* The next try after `wait_ms` (0: from the loop, at once). */
+static void
+txn_schedule(struct txn *t, uint64_t wait_ms)
+{
+	t->wait = TXN_WAIT_BACKOFF;
+	if (t->req == TXN_REQ_BODY)
+		stream_read_stop(&t->c->s);
+	if (wait_ms == 0)
+		event_active(&t->phase_timer, EV_TIMEOUT, 1);
+	else
+		timer_arm(&t->phase_timer, wait_ms);
+}
+
+static const char *const txn_fallback_names[METRICS_FALLBACK__COUNT] = {
+	"unavailable", "failure", "status",
+};
+
+/*
+ * SPEC 4.4: hand the request to the route's fallback upstream when the
+ * route has one for this reason, the request has not fallen back
+ * already, and it is safe: "unavailable" means nothing was sent (any
+ * method); "failure" and "status" need a replay-safe request.
+ */
+static bool
+txn_fallback(struct txn *t, enum metrics_fallback reason)
+{
+	const struct fallback_conf *f = &t->route->fallback;
+
+	if (f->upstream == NULL || t->fallback_from != NULL || t->resp_started ||
+	    txn_deadline_left_ms(t) == 0)
+		return false;
+	switch (reason) {
+	case METRICS_FALLBACK_UNAVAILABLE:
+		if (!f->on_unavailable)
+			return false;
+		/* A refused retry is not "never sent": the first try went out. */
+		if (t->attempts > 0 && !txn_replay_safe(t))
+			return false;
+		break;
+	case METRICS_FALLBACK_FAILURE:
+		if (!f->on_failure || !txn_replay_safe(t))
+			return false;
+		break;
+	case METRICS_FALLBACK_STATUS:
+		if (!txn_replay_safe(t))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	log_info("fallback", "route=%s from=%s to=%s reason=%s request_id=%s",
+	    t->route->name, t->up->name, f->upstream->name,
+	    txn_fallback_names[reason], t->reqid);
+	metrics_fallback(t->c->w->metrics, t->route->index, reason);
+	txn_drop_try(t);
+	t->flags |= ACCESSLOG_F_FB;
+	t->fallback_from = t->up;
+	t->fallback_reason = txn_fallback_names[reason];
+	t->up = f->upstream;
+	t->attempts = 0;
+	t->last_server = SIZE_MAX;
+	txn_try(t);
+	return true;
+}
+
+/*
+ * The upstream cannot take the request: breaker open, bulkhead full, a
+ * wait too long, or every server down. Fall back, or answer 503 (or,
+ * for a retry refused this way, the failure that made us retry).
+ */
+static void
+txn_unavailable(struct txn *t, enum metrics_reject why, bool no_server)
+{
+	struct upstream_rt *rt = t->up->rt;
+	bool breaker = why == METRICS_REJECT_BREAKER_OPEN;
+
+	if (why != METRICS_REJECT__COUNT)
+		metrics_rejected(t->c->w->metrics, t->up->index, why);
+	t->flags |= breaker ? ACCESSLOG_F_BO : no_server ? 0 : ACCESSLOG_F_UO;
+	if (breaker) {
+		struct breaker_snapshot bs;
+
+		breaker_snapshot(&rt->breaker, txn_now_ms(), &bs);
+		t->breaker_note = breaker_state_name(bs.state);
+	}
+	if (txn_fallback(t, METRICS_FALLBACK_UNAVAILABLE))
+		return;
+	if (t->attempts > 0) {
+		txn_reply_error(t, t->last_fail_status, t->last_fail_why, 0, NULL);
 		return;
 	}
-	txn_reply_opts(t, &ro, false);
+	if (breaker)
+		txn_reply_error(t, 503, "circuit breaker open",
+		    breaker_retry_after_s(&rt->breaker, txn_now_ms()), t->up->name);
+	else if (no_server)
+		txn_reply_error(t, 503, "no healthy server", 1, NULL);
+	else
+		txn_reply_error(t, 503, why == METRICS_REJECT_PENDING_TIMEOUT ?
+		    "no upstream connection within pending_timeout" :
+		    "upstream at max_connections and max_pending", 1, NULL);
+}
+
+/* One of our own error answers; the connection survives unless a body is unread. */
+static void
+txn_reply_error(struct txn *t, int status, const char *detail,
+    unsigned retry_after_s, const char *breaker_upstream)
+{
+	struct client *c = t->c;
+	struct http_reply_opts ro;
+	bool close = t->req == TXN_REQ_BODY || !t->keepalive;
+
+	txn_reply_opts(t, &ro, close);
+	ro.retry_after_s = retry_after_s;
+	ro.breaker_upstream = breaker_upstream;
 	t->status = status;
-	http_reply_error_opts(c->s.out, status, why, &ro);
-	stream_flush(&c->s);
+	http_reply_error_opts(c->s.out, status, detail, &ro);
 	txn_end(t, false);
+	if (close) {
+		client_finish(c, detail);
+		return;
+	}
+	stream_flush(&c->s);
 	client_txn_done(c, true);
 }
 
@@ -810,8 +1522,12 @@ txn_upstream_failed(struct txn *t, int status, enum metrics_outcome o,
 static void
 txn_end(struct txn *t, bool reuse_upstream)
 {
+	txn_leave_queue(t);
+	t->wait = TXN_WAIT_NONE;
 	evtimer_del(&t->phase_timer);
 	evtimer_del(&t->deadline);
+	/* A call admitted but never answered: its probe slot goes back. */
+	txn_report(t, OUTCOME_CLIENT_GONE);
 	if (t->uc != NULL) {
 		if (reuse_upstream && t->up != NULL)
 			upconn_release(t->uc, t->up->idle_timeout_ms);
@@ -819,6 +1535,7 @@ txn_end(struct txn *t, bool reuse_upstream)
 			upconn_close(t->uc, "transaction ended");
 		t->uc = NULL;
 	}
+	txn_release_slot(t);
 	t->req = TXN_REQ_NONE;
 	t->resp = TXN_RESP_NONE;
 }
@@ -907,12 +1624,28 @@ txn_reply_opts(const struct txn *t, struct http_reply_opts *o, bool close)
 	o->id_header = cc->echo ? cc->header : NULL;
 }
 
-/* One try ended: count it once, and note when the upstream's part was over. */
+static const enum metrics_outcome txn_metrics_outcome[OUTCOME__COUNT] = {
+	[OUTCOME_SUCCESS] = METRICS_TRY_SUCCESS,
+	[OUTCOME_THROTTLED] = METRICS_TRY_SUCCESS,
+	[OUTCOME_CONNECT_FAILURE] = METRICS_TRY_CONNECT_FAILURE,
+	[OUTCOME_RESET_UNSENT] = METRICS_TRY_RESET,
+	[OUTCOME_RESET] = METRICS_TRY_RESET,
+	[OUTCOME_INVALID] = METRICS_TRY_FAILURE,
+	[OUTCOME_TIMEOUT] = METRICS_TRY_TIMEOUT,
+	[OUTCOME_GATEWAY_STATUS] = METRICS_TRY_FAILURE,
+	[OUTCOME_OTHER_5XX] = METRICS_TRY_FAILURE,
+};
+
+/*
+ * One try ended: tell the breaker, count it once, and note when the
+ * upstream's part was over.
+ */
 static void
-txn_try_ended(struct txn *t, enum metrics_outcome o)
+txn_try_ended(struct txn *t, enum try_outcome o)
 {
-	if (t->up != NULL)
-		metrics_try(t->c->w->metrics, t->up->index, o);
+	txn_report(t, o);
+	if (t->up != NULL && o < OUTCOME_CLIENT_GONE)
+		metrics_try(t->c->w->metrics, t->up->index, txn_metrics_outcome[o]);
 	if (t->tries > 0)
 		t->upstream_us = (int64_t)(txn_now_us() - t->try_start_us);
 }
@@ -949,6 +1682,8 @@ txn_account(struct txn *t)
 	e.upstream_us = t->upstream_us;
 	e.tries = t->tries;
 	e.flags = t->flags;
+	e.breaker = t->breaker_note;
+	e.fallback = t->fallback_reason;
 	accesslog_write(w->alog, &e);
 	config_unref(t->cfg);
 	t->cfg = NULL;
@@ -960,5 +1695,8 @@ void
 txn_free(struct txn *t)
 {
 	free(t->line);
+	evbuffer_free(t->up_head);
+	evbuffer_free(t->fb_head);
+	evbuffer_free(t->replay);
 	free(t);
 }

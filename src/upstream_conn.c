@@ -5,7 +5,9 @@
  * closed at once and can never be handed to a request.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "cutover/log.h"
 #include "cutover/metrics.h"
@@ -46,12 +48,35 @@ upconn_connect(struct worker *w, struct pool_server *ps,
 	return uc;
 }
 
+/*
+ * Has the upstream closed (or written to) this idle connection in a way
+ * our loop has not seen yet? The keep-alive race: a server closing an
+ * idle connection just as we reuse it. A FIN already here means the
+ * upstream cannot see the request we are about to write, so we take
+ * another connection instead of failing the request. One recv(2) a reuse.
+ */
+static bool
+upconn_peer_gone(const struct upstream_conn *uc)
+{
+	char b;
+	ssize_t n = recv(uc->s.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == -1)
+		return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+	return true; /* 0: closed; > 0: bytes nobody asked for poison it */
+}
+
 struct upstream_conn *
 upconn_take_idle(struct pool_server *ps, const struct stream_ops *ops,
     void *arg)
 {
-	struct upstream_conn *uc = TAILQ_FIRST(&ps->idle);
+	struct upstream_conn *uc;
 
+	while ((uc = TAILQ_FIRST(&ps->idle)) != NULL && upconn_peer_gone(uc)) {
+		log_debug("upstream_idle_gone", "upstream=%s server=%s",
+		    ps->up->name, ps->server->address);
+		upconn_close(uc, "closed by the upstream while idle");
+	}
 	if (uc == NULL)
 		return NULL;
 	TAILQ_REMOVE(&ps->idle, uc, entry);

@@ -90,17 +90,23 @@ worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
 		event_add(&w->alog_timer, &tv);
 	}
 	pool_init(&w->pool, cfg);
+	w->pending = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->pending));
+	w->usable_len = 1;
 	w->balance = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->balance));
 	w->weights = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->weights));
 	for (size_t i = 0; i < cfg->nupstreams; i++) {
 		const struct upstream_conf *up = &cfg->upstreams[i];
 
 		balance_init(&w->balance[i], up->nservers);
+		TAILQ_INIT(&w->pending[i]);
+		if (up->nservers > w->usable_len)
+			w->usable_len = up->nservers;
 		w->weights[i] = xcalloc(up->nservers ? up->nservers : 1, sizeof(unsigned));
 		for (size_t j = 0; j < up->nservers; j++)
 			w->weights[i][j] = up->servers[j].weight ? up->servers[j].weight : 1;
 	}
 
+	w->usable = xcalloc(w->usable_len, sizeof(*w->usable));
 	w->max_fields = (size_t)cfg->limits.max_headers;
 	/* Responses are not bounded by the client limit; give them room. */
 	if (w->max_fields < 100)
@@ -308,8 +314,19 @@ worker_cmdcb(evutil_socket_t fd, short what, void *arg)
 				worker_quit(w);
 			else if (cmds[i] == WORKER_CMD_RESUME && !w->draining)
 				worker_listen(w, true);
+			else if (cmds[i] == WORKER_CMD_SLOTS)
+				for (size_t u = 0; u < w->cfg->nupstreams; u++)
+					txn_wake_waiters(w, u);
 		}
 	}
+}
+
+void
+worker_poke_others(struct worker *w)
+{
+	for (unsigned i = 0; i < w->shared->nworkers; i++)
+		if (&w->shared->workers[i] != w)
+			worker_command(&w->shared->workers[i], WORKER_CMD_SLOTS);
 }
 
 struct txn *
@@ -362,6 +379,8 @@ worker_free(struct worker *w)
 	}
 	free(w->balance);
 	free(w->weights);
+	free(w->usable);
+	free(w->pending);
 	free(w->req_fields);
 	free(w->resp_fields);
 	free(w->path_buf);

@@ -7,6 +7,7 @@
 #ifndef CUTOVER_BALANCE_H
 #define CUTOVER_BALANCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,11 @@ void balance_init(struct balance *b, size_t n);
 void balance_free(struct balance *b);
 /* Index of the next server given the weights (each >= 1). */
 size_t balance_pick(struct balance *b, const unsigned *weights);
+/* Among the servers with usable[i] only; SIZE_MAX when none is usable. */
+size_t balance_pick_among(struct balance *b, const unsigned *weights,
+    const bool *usable);
+/* The server balance_pick_among would choose now, leaving the scores alone. */
+size_t balance_peek_among(const struct balance *b, const unsigned *weights,
+    const bool *usable);
 
 #endif /* CUTOVER_BALANCE_H */

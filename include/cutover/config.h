@@ -56,7 +56,7 @@ struct server_conf {
 struct retry_conf {
 	struct retry_params p;	    /* attempts, on, backoff, max_backoff */
 	uint32_t budget_ppm;	    /* default 20% */
-	uint64_t budget_window_ms;  /* default 10 s */
+	uint32_t budget_window_s;   /* default 10 s */
 	uint32_t min_retries_per_second; /* default 3 */
 	uint64_t buffer_body;	    /* bytes; default 64 KiB */
 };

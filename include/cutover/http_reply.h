@@ -28,6 +28,8 @@ struct http_reply_opts {
 	int client_minor;      /* 0: an HTTP/1.0 client keeping the connection gets Connection: keep-alive */
 	const char *id_header; /* echo the correlation ID in this header (NULL: do not) */
 	const char *request_id; /* put in the JSON body as "request_id" (NULL: left out) */
+	unsigned retry_after_s;	/* > 0: Retry-After: N */
+	const char *breaker_upstream; /* an open breaker refused: X-Cutover-Breaker: open; upstream=NAME */
 };
 
 /* An error answer: {"error":"...","request_id":"...","detail":"..."}. */

@@ -30,6 +30,41 @@ enum metrics_outcome {
 	METRICS_TRY__COUNT,
 };
 
+/* cutover_upstream_rejected_total{reason} */
+enum metrics_reject {
+	METRICS_REJECT_BREAKER_OPEN = 0,
+	METRICS_REJECT_NO_CAPACITY,
+	METRICS_REJECT_PENDING_TIMEOUT,
+	METRICS_REJECT__COUNT,
+};
+
+/* cutover_retries_total{reason}: what failed the try that is retried. */
+enum metrics_retry {
+	METRICS_RETRY_CONNECT_FAILURE = 0,
+	METRICS_RETRY_RESET,
+	METRICS_RETRY_TIMEOUT,
+	METRICS_RETRY_STATUS,
+	METRICS_RETRY__COUNT,
+};
+
+/* cutover_retries_skipped_total{reason} */
+enum metrics_skip {
+	METRICS_SKIP_BUDGET = 0,
+	METRICS_SKIP_NOT_REPLAYABLE,
+	METRICS_SKIP_BODY_TOO_LARGE,
+	METRICS_SKIP_DEADLINE,
+	METRICS_SKIP_BREAKER,
+	METRICS_SKIP__COUNT,
+};
+
+/* cutover_fallbacks_total{reason} */
+enum metrics_fallback {
+	METRICS_FALLBACK_UNAVAILABLE = 0,
+	METRICS_FALLBACK_FAILURE,
+	METRICS_FALLBACK_STATUS,
+	METRICS_FALLBACK__COUNT,
+};
+
 struct metrics_worker;
 
 /* Allocate counters sized for `cfg` (routes, upstreams, listeners). */
@@ -42,6 +77,16 @@ void metrics_request(struct metrics_worker *m, size_t route, size_t upstream,
 /* One try towards an upstream: cutover_upstream_tries_total. */
 void metrics_try(struct metrics_worker *m, size_t upstream,
     enum metrics_outcome o);
+/* Resilience counters (SPEC 6), per upstream (fallbacks: per route). */
+void metrics_rejected(struct metrics_worker *m, size_t upstream,
+    enum metrics_reject r);
+void metrics_retry(struct metrics_worker *m, size_t upstream,
+    enum metrics_retry r);
+void metrics_retry_skipped(struct metrics_worker *m, size_t upstream,
+    enum metrics_skip r);
+void metrics_budget_exhausted(struct metrics_worker *m, size_t upstream);
+void metrics_fallback(struct metrics_worker *m, size_t route,
+    enum metrics_fallback r);
 /* cutover_connections_active{listener}: +1 on accept, -1 on close. */
 void metrics_connection(struct metrics_worker *m, size_t listener, int delta);
 /* cutover_upstream_connections{upstream,state="active"|"idle"}. */

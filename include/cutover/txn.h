@@ -8,7 +8,14 @@
  *   request:  TXN_REQ_NONE -> TXN_REQ_BODY -> TXN_REQ_DONE
  *   response: TXN_RESP_NONE -> TXN_RESP_WAIT_HEAD -> TXN_RESP_BODY -> TXN_RESP_DONE
  *
- * A retry (later) re-enters TXN_RESP_WAIT_HEAD with a new upstream_conn.
+ * TXN_RESP_WAIT_HEAD spans every try: a retry stays in it with a new
+ * upstream_conn. Between tries (backoff) and while queued for a bulkhead
+ * slot there is no upstream_conn, and `wait` says what the transaction
+ * waits for:
+ *
+ *   wait: TXN_WAIT_NONE -> TXN_WAIT_SLOT -> TXN_WAIT_GRANTED -> TXN_WAIT_NONE
+ *         TXN_WAIT_NONE -> TXN_WAIT_BACKOFF -> TXN_WAIT_NONE
+ *         TXN_WAIT_NONE -> TXN_WAIT_RST -> TXN_WAIT_NONE (keeps `uc`)
  */
 #ifndef CUTOVER_TXN_H
 #define CUTOVER_TXN_H
@@ -16,7 +23,9 @@
 #include <event2/event_struct.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
+#include "cutover/breaker.h"
 #include "cutover/config.h"
 #include "cutover/http_body.h"
 #include "cutover/http_msg.h"
@@ -27,6 +36,15 @@
 
 struct client;
 struct upstream_conn;
+struct worker;
+
+enum txn_wait {
+	TXN_WAIT_NONE = 0,
+	TXN_WAIT_SLOT,	  /* queued on worker.pending[upstream] */
+	TXN_WAIT_GRANTED, /* a slot was handed over; the try starts from the loop */
+	TXN_WAIT_BACKOFF, /* the next try starts when phase_timer fires */
+	TXN_WAIT_RST,	  /* a reused connection hit EOF: does a RST follow the FIN? */
+};
 
 enum txn_req_state {
 	TXN_REQ_NONE = 0,
@@ -45,10 +63,13 @@ enum txn_resp_state {
  * Owner: the worker, which keeps ended ones on a free list (worker_txn_get
  * / worker_txn_put); a client holds one from txn_start until it calls
  * client_release_txn. Holds a config reference between txn_start and
- * txn_end; owns `uc` while set.
+ * txn_end; owns `uc` while set, the buffers up_head, fb_head and replay
+ * (allocated by txn_init, kept across reuse), a bulkhead slot of `up`
+ * while holds_slot, and a breaker ticket while ticket.admitted.
  */
 struct txn {
 	struct txn *next_free; /* worker.txn_free */
+	TAILQ_ENTRY(txn) pending_entry; /* worker.pending[up->index] while TXN_WAIT_SLOT */
 	struct client *c;
 	struct config *cfg;
 	const struct route_conf *route;
@@ -67,7 +88,7 @@ struct txn {
 	bool resp_chunked_out;
 	struct http_body req_body;
 	struct http_body resp_body;
-	struct event phase_timer; /* connect, then response-head timeout */
+	struct event phase_timer; /* connect, response head; backoff; slot wait */
 	struct event deadline;	  /* request_timeout */
 
 	/* What the access log and the metrics say about this request. */
@@ -81,6 +102,7 @@ struct txn {
 	uint64_t start_unix_us;
 	uint64_t start_mono_us;
 	uint64_t try_start_us;
+	uint64_t try_out_mark; /* uc->s.bytes_out when this try started writing */
 	int64_t upstream_us; /* -1 until an upstream answered or failed */
 	uint64_t in_mark;    /* client bytes consumed before this request */
 	uint64_t out_mark;   /* client bytes queued before this response */
@@ -88,7 +110,29 @@ struct txn {
 	int status;	     /* sent to the client; 0 while none */
 	unsigned tries;
 	uint32_t flags;	     /* ACCESSLOG_F_* */
+
+	/* Tries, retries and fallback (SPEC 4.2-4.4). */
+	enum txn_wait wait;
+	struct evbuffer *up_head; /* request head for the upstream, ending in one CRLF too many */
+	struct evbuffer *fb_head; /* the same for the fallback (no rewrite); empty when up_head serves */
+	struct evbuffer *replay;  /* body bytes as sent upstream, while replay_ok */
+	bool replay_ok;		  /* replay holds every body byte sent so far */
+	bool idempotent;	  /* replay-safe: method, or an Idempotency-Key */
+	bool expect_100;	  /* answer 100 Continue on the first try */
+	bool holds_slot;	  /* counted in up->rt->busy */
+	struct breaker_ticket ticket;
+	unsigned attempts;	  /* tries on the current upstream */
+	unsigned stale_retries;	  /* tries lost to stale pooled connections */
+	size_t last_server;	  /* index of the server of the last try; SIZE_MAX none */
+	int last_fail_status;	  /* what the client gets if no try succeeds */
+	const char *last_fail_why;
+	const struct upstream_conf *fallback_from; /* set once the request fell back */
+	const char *fallback_reason; /* "unavailable" | "failure" | "status" */
+	const char *breaker_note;    /* the access log's `breaker` field */
 };
+
+/* Bulkhead slots of upstream `u` may be free: start waiting requests that can go. */
+void txn_wake_waiters(struct worker *w, size_t u);
 
 /* Prepare a newly allocated transaction for worker `base`. */
 void txn_init(struct txn *t, struct event_base *base);

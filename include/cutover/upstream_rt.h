@@ -48,6 +48,7 @@ struct upstream_rt {
 	struct server_rt *servers;
 	size_t nservers;
 	atomic_uint servers_down;
+	_Atomic uint64_t budget_logged_sec; /* last second a budget exhaustion was logged */
 };
 
 /* Create and attach the runtime state of every upstream of `cfg`. */
@@ -58,6 +59,10 @@ void upstream_rt_detach(struct config *cfg);
 /* Start / stop the breaker clock thread for `cfg`'s breakers. */
 void upstream_rt_clock_start(struct config *cfg);
 void upstream_rt_clock_stop(void);
+
+/* Force the breaker (the admin API); `who` goes in the transition's log line. */
+void upstream_rt_force(struct upstream_rt *rt, enum breaker_force f,
+    const char *who);
 
 /* Is server `i` of `rt` up (no health check, or passing)? */
 static inline bool

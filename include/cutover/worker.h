@@ -25,6 +25,9 @@ struct client;
 struct metrics_worker;
 struct txn;
 
+/* Requests waiting for a connection slot of one upstream, oldest first. */
+TAILQ_HEAD(txn_queue, txn);
+
 /*
  * Connection accounting shared by all workers: limits.max_connections is
  * one number for the process, not a per-thread share. Owner: the server.
@@ -32,6 +35,7 @@ struct txn;
 struct worker_shared {
 	atomic_size_t nconns;
 	size_t max_conns;
+	atomic_bool stopping; /* workers are being freed: no cross-worker pokes */
 	struct accesslog *alog; /* the process's access log (may be a no-op one) */
 	struct worker *workers;
 	unsigned nworkers;
@@ -78,6 +82,9 @@ struct worker {
 	struct pool pool;
 	struct balance *balance; /* per upstream */
 	unsigned **weights;	 /* per upstream: server weights */
+	bool *usable;		 /* scratch: which servers a pick may choose */
+	size_t usable_len;
+	struct txn_queue *pending; /* per upstream: waiting for a bulkhead slot */
 
 	/* Scratch space for the synchronous head-processing path. */
 	struct http_field *req_fields;
@@ -92,11 +99,14 @@ struct worker {
 #define WORKER_CMD_DRAIN  'D'
 #define WORKER_CMD_QUIT	  'Q'
 #define WORKER_CMD_RESUME 'R' /* below the connection limit again: accept */
+#define WORKER_CMD_SLOTS  'S' /* bulkhead slots freed in another worker: wake waiters */
 
 int worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
     struct config *cfg, const int *listen_fds) __attribute__((warn_unused_result));
 int worker_start(struct worker *w) __attribute__((warn_unused_result));
 void worker_command(struct worker *w, char cmd);
+/* Tell every other worker that bulkhead slots of some upstream freed up. */
+void worker_poke_others(struct worker *w);
 void worker_free(struct worker *w);
 /* A transaction for client `c` (reused from the free list when possible). */
 struct txn *worker_txn_get(struct worker *w, struct client *c);

@@ -231,7 +231,9 @@ def test_access_log_flags_no_route_and_connect_failure():
     # Lines of different workers may come in either order.
     a, b = sorted(log_lines(logpath, 2), key=lambda x: x["status"])
     assert a["flags"] == ["NR"] and a["route"] is None and a["status"] == 404, a
-    assert b["flags"] == ["UF"] and b["upstream"] == "app" and b["status"] == 502, (b["flags"], b)
+    # The default retry.attempts is 2: the refused connect is tried again, then RX.
+    assert b["flags"] == ["UF", "RX"] and b["tries"] == 2, (b["flags"], b)
+    assert b["upstream"] == "app" and b["status"] == 502, b
 
 
 def test_access_log_escapes_hostile_bytes():

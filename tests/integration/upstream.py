@@ -642,3 +642,47 @@ def unused_address():
     port = s.getsockname()[1]
     s.close()
     return "127.0.0.1:%d" % port
+
+
+# ---------------------------------------------------------------- more behaviours
+# (retry and breaker tests)
+
+def then_close(then=None):
+    """Answer with `then` (default echo()) on a keep-alive response, then
+    close the connection at once, without saying so (no Connection: close):
+    one request per connection, a pooled connection that dies right after
+    its response."""
+    then = then or echo()
+
+    def b(req, conn):
+        then(req, conn)
+        conn.close()
+    return b
+
+
+def counted_status(code, headers=()):
+    """Status `code`; the Nth request this upstream sees gets body b"try N"
+    and header X-Try: N, so a test can tell which answer reached the client."""
+    def b(req, conn):
+        n = conn.server.next_index()
+        hs = list(headers) + [("X-Try", str(n)), ("Content-Type", "text/plain")]
+        conn.send(response_bytes(code, b"try %d" % n, hs, head_only=req.method == "HEAD"))
+    return b
+
+
+class switch:
+    """A behaviour that can be changed while the upstream runs:
+    sw = switch(status(500)); up = Upstream(sw); ...; sw.set(echo())."""
+
+    def __init__(self, behaviour):
+        self.lock = threading.Lock()
+        self.behaviour = behaviour
+
+    def set(self, behaviour):
+        with self.lock:
+            self.behaviour = behaviour
+
+    def __call__(self, req, conn):
+        with self.lock:
+            b = self.behaviour
+        return b(req, conn)

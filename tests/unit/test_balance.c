@@ -61,6 +61,29 @@ test_interleaved_not_bunched(void **state)
 	balance_free(&b);
 }
 
+/* Down or excluded servers never win; the rest keep their shares; none usable: SIZE_MAX. */
+static void
+test_pick_among_usable(void **state)
+{
+	struct balance b;
+	unsigned w[3] = { 1, 2, 1 };
+	bool usable[3] = { true, false, true };
+	size_t counts[3] = { 0, 0, 0 };
+
+	(void)state;
+	balance_init(&b, 3);
+	for (int i = 0; i < 200; i++)
+		counts[balance_pick_among(&b, w, usable)]++;
+	assert_int_equal(counts[1], 0);
+	assert_int_equal(counts[0], 100);
+	assert_int_equal(counts[2], 100);
+	usable[0] = usable[2] = false;
+	assert_true(balance_pick_among(&b, w, usable) == SIZE_MAX);
+	usable[1] = true;
+	assert_int_equal(balance_pick_among(&b, w, usable), 1);
+	balance_free(&b);
+}
+
 int
 main(void)
 {
@@ -68,6 +91,7 @@ main(void)
 		cmocka_unit_test(test_single_server_always_zero),
 		cmocka_unit_test(test_exact_shares_per_cycle),
 		cmocka_unit_test(test_interleaved_not_bunched),
+		cmocka_unit_test(test_pick_among_usable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
