@@ -237,7 +237,8 @@ conf_check_warnings(const struct config *c, struct conf_mark routes_mark,
 		bool used = false;
 
 		for (size_t j = 0; j < c->nroutes && !used; j++)
-			used = c->routes[j].upstream == u;
+			used = c->routes[j].upstream == u ||
+			    c->routes[j].fallback.upstream == u;
 		if (!used)
 			config_diag_warning(d, c->path, u->mark,
 			    "upstream \"%s\" is not used by any route",

@@ -1313,7 +1313,8 @@ conf_load_health_check(struct conf_load_ctx *x, void *obj,
 	struct health_check_conf *hc = &u->health_check;
 	bool inherited = hc->enabled;
 
-	if (conf_yaml_is_null(val) || !conf_load_is_map(x, val))
+	/* "health_check:" alone turns checks on with every default. */
+	if (!conf_yaml_is_null(val) && !conf_load_is_map(x, val))
 		return;
 	if (!inherited) {
 		free(hc->path);
@@ -1321,7 +1322,8 @@ conf_load_health_check(struct conf_load_ctx *x, void *obj,
 	}
 	hc->enabled = true;
 	hc->mark = key->mark;
-	conf_load_walk(x, hc, val, SEC_HEALTH, SEC_NONE, !inherited);
+	conf_load_walk(x, hc, conf_yaml_is_null(val) ? NULL : val, SEC_HEALTH,
+	    SEC_NONE, !inherited);
 }
 
 static void

@@ -661,7 +661,12 @@ health_record(struct health_probe *p, bool ok, const char *reason)
 	bool down;
 
 	srt->last_check_ms = clock_now_ms();
-	snprintf(srt->last_error, sizeof(srt->last_error), "%s", ok ? "" : reason);
+	/*
+	 * The admin thread reads this without a lock: the last byte stays
+	 * NUL, so a read racing this write is garbled at worst, never unbounded.
+	 */
+	snprintf(srt->last_error, sizeof(srt->last_error) - 1, "%s",
+	    ok ? "" : reason);
 	log_debug("health_check", "upstream=%s server=%s ok=%s reason=\"%s\"",
 	    p->up->name, p->srv->address, ok ? "true" : "false", reason);
 	if (!health_observe(&srt->hc, ok, hcc->healthy, hcc->unhealthy))

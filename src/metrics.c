@@ -666,14 +666,14 @@ void
 metrics_rejected(struct metrics_worker *m, size_t upstream,
     enum metrics_reject r)
 {
-	if (upstream < m->nupstreams)
+	if (upstream < m->nupstreams && (unsigned)r < METRICS_REJECT__COUNT)
 		counter_add(&m->rejected[upstream * METRICS_REJECT__COUNT + r], 1);
 }
 
 void
 metrics_retry(struct metrics_worker *m, size_t upstream, enum metrics_retry r)
 {
-	if (upstream < m->nupstreams)
+	if (upstream < m->nupstreams && (unsigned)r < METRICS_RETRY__COUNT)
 		counter_add(&m->retries[upstream * METRICS_RETRY__COUNT + r], 1);
 }
 
@@ -681,7 +681,7 @@ void
 metrics_retry_skipped(struct metrics_worker *m, size_t upstream,
     enum metrics_skip r)
 {
-	if (upstream < m->nupstreams)
+	if (upstream < m->nupstreams && (unsigned)r < METRICS_SKIP__COUNT)
 		counter_add(&m->skipped[upstream * METRICS_SKIP__COUNT + r], 1);
 }
 
@@ -696,7 +696,7 @@ void
 metrics_fallback(struct metrics_worker *m, size_t route,
     enum metrics_fallback r)
 {
-	if (route < m->nroutes)
+	if (route < m->nroutes && (unsigned)r < METRICS_FALLBACK__COUNT)
 		counter_add(&m->fallbacks[route * METRICS_FALLBACK__COUNT + r], 1);
 }
 

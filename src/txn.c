@@ -1237,6 +1237,7 @@ txn_try_failed(struct txn *t, enum try_outcome o, int status, const char *why)
 		return;
 	}
 	evtimer_del(&t->phase_timer);
+	t->wait = TXN_WAIT_NONE; /* a write timeout may end a wait for a RST */
 	t->flags |= outcome_log_flag(o);
 	txn_try_ended(t, o);
 	log_info("upstream_failed", "client=%s upstream=%s server=%s status=%d "

@@ -194,18 +194,23 @@ def test_a_waiter_gets_503_after_pending_timeout():
 
 
 def test_waiters_go_oldest_first():
+    # Waiters queue per worker (a freed slot goes to its own worker's
+    # oldest waiter, else other workers are woken): one worker makes the
+    # order strict.
     g = Gauge()
     up = Upstream(tracked(g, delay(0.4, echo())))
-    cfg, _, _ = bulkhead_config(up, 1, 4, "5s")
+    cfg, _, _ = bulkhead_config(up, 1, 8, "5s")
+    cfg["workers"] = 1
     cut = Cutover(cfg)
-    clients = [send(cut, "/a")]
+    order = ["/a", "/b", "/c", "/d", "/e", "/f", "/g"]
+    clients = [send(cut, order[0])]
     up.wait_requests(1, timeout=1.0)
-    for p in ("/b", "/c", "/d"):
+    for p in order[1:]:
+        time.sleep(0.05)
         clients.append(send(cut, p))
-        time.sleep(0.08)
     for c in clients:
         echoed(c.read_response(timeout=5))
-    assert up.targets() == ["/a", "/b", "/c", "/d"], "not first come, first served: %r" % up.targets()
+    assert up.targets() == order, "not first come, first served: %r" % up.targets()
     assert g.peak == 1, "the upstream had %d requests at once with max_connections 1" % g.peak
 
 

@@ -13,7 +13,7 @@ import time
 
 import harness
 from harness import (ConnectionClosed, Cutover, assert_error, echo_header, echoed, free_port,
-                     simple_config, wait_until)
+                     server, simple_config, wait_until)
 from upstream import (FullBacklog, Upstream, close_before_head, counted_status, echo, never, raw,
                       sequence, status, then_close, truncate)
 
@@ -27,11 +27,13 @@ FAST = {"connect_timeout": "300ms", "response_timeout": "300ms"}
 
 def config(up, retry=None, upstream=None, log=True, admin=True, **top):
     """simple_config with a never-opening breaker, short timeouts, an
-    access log file and an admin listener. Returns (cfg, logpath, admin port)."""
+    access log file and an admin listener. Returns (cfg, logpath, admin port).
+    The retry budget is generous unless the test sets it: only the budget
+    test is about the budget."""
     u = dict(FAST)
     u["breaker"] = dict(NOBREAK)
-    if retry:
-        u["retry"] = dict(retry)
+    u["retry"] = {"min_retries_per_second": 1000}
+    u["retry"].update(retry or {})
     u.update(upstream or {})
     cfg = simple_config(up, upstream=u, **top)
     logpath = None
@@ -204,6 +206,31 @@ def test_connect_timeout_is_retried_on_the_other_server():
         assert "UF" in x["flags"], x
     text = metrics(port)
     expect(text, "cutover_retries_total", len(retried), upstream="app", reason="connect_failure")
+
+
+def test_retry_goes_to_another_server():
+    # Weights 3:1 make a plain weighted round robin pick the failing server
+    # twice in a row now and then; a retry must go to the other one.
+    bad = Upstream(status(503, b"bad server"), name="bad")
+    good = Upstream(echo(), name="good")
+    cfg, logpath, port = config(bad)
+    cfg["upstreams"]["app"]["servers"] = [server(bad, 3), server(good, 1)]
+    cut = Cutover(cfg)
+    n = 8
+    for i in range(n):
+        r = cut.request("GET", "/o/%d" % i)
+        assert echoed(r)["target"] == "/o/%d" % i, "request %d: %r %r" % (i, r, r.body[:100])
+    time.sleep(0.2)
+    bad_targets = [q.target for q in bad.requests]
+    good_targets = [q.target for q in good.requests]
+    assert sorted(good_targets) == sorted("/o/%d" % i for i in range(n)), good_targets
+    assert len(set(bad_targets)) == len(bad_targets), "a retry went back to the failing server: %r" \
+        % bad_targets
+    assert bad_targets, "the weight-3 server got no request at all"
+    for q in bad.requests:
+        assert q.header("X-Cutover-Attempt") == "1", q
+    retried = {q.target for q in good.requests if q.header("X-Cutover-Attempt") == "2"}
+    assert retried == set(bad_targets), (retried, bad_targets)
 
 
 def test_refused_everywhere_is_502_after_all_attempts():
@@ -504,6 +531,7 @@ def test_request_timeout_stops_retries():
     assert 2 <= n <= 3, "5 attempts of 300ms within a 700ms deadline: upstream got %d" % n
     x = log_line(logpath, "deadline")
     assert x["status"] == 504 and x["tries"] == n, x
+    expect(metrics(port), "cutover_retries_skipped_total", 1, upstream="app", reason="deadline")
 
 
 # ------------------------------------------------------------------- bodies
@@ -590,7 +618,8 @@ def test_nothing_is_retried_once_the_response_started():
 # -------------------------------------------------- pooled connection races
 
 def test_upstream_closing_after_every_response_loses_no_post():
-    up = Upstream(then_close())
+    beh = then_close()
+    up = Upstream(beh)
     cfg, logpath, port = config(up, workers=1)
     cut = Cutover(cfg)
     c = cut.client()
@@ -602,9 +631,38 @@ def test_upstream_closing_after_every_response_loses_no_post():
         assert r.status == 200, "POST %d: %r %r" % (i, r, r.body[:200])
         d = r.json()
         assert d["target"] == "/ka/%d" % i and d["body_sha256"] == hashlib.sha256(body).hexdigest(), d
+        # The next POST goes out only once the upstream's FIN is on its way
+        # (so it is in cutover's socket before the request is): a POST
+        # written on a connection that closes later is a race no proxy
+        # can win; one written on a connection already closed is a bug.
+        beh.wait_closed(i + 1)
     reqs = settle(up, n, 0.2)
     targets = [q.target for q in reqs]
     assert sorted(targets) == sorted("/ka/%d" % i for i in range(n)), \
+        "each POST must reach the upstream exactly once: %r" % targets
+    assert all(q.header("X-Cutover-Attempt") == "1" for q in reqs), attempts_seen(up)
+
+
+def test_post_racing_the_upstreams_close_is_replayed_only_when_unread():
+    # The same, but each POST goes out as soon as the answer is in: often
+    # the request is written while the upstream's FIN is still on its way.
+    # The upstream never reads it, so its kernel answers with a RST after
+    # the FIN; cutover takes FIN-then-RST as "never read" and sends the
+    # POST again on a fresh connection, as attempt 1 still.
+    up = Upstream(then_close())
+    cfg, logpath, port = config(up, workers=1)
+    cut = Cutover(cfg)
+    c = cut.client()
+    n = 30
+    for i in range(n):
+        body = b"racing post %d" % i
+        c.request("POST", "/race/%d" % i, body=body)
+        r = c.read_response(timeout=3)
+        assert r.status == 200, "POST %d: %r %r" % (i, r, r.body[:200])
+        assert r.json()["target"] == "/race/%d" % i
+    reqs = settle(up, n, 0.2)
+    targets = [q.target for q in reqs]
+    assert sorted(targets) == sorted("/race/%d" % i for i in range(n)), \
         "each POST must reach the upstream exactly once: %r" % targets
     assert all(q.header("X-Cutover-Attempt") == "1" for q in reqs), attempts_seen(up)
 

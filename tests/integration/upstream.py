@@ -651,12 +651,31 @@ def then_close(then=None):
     """Answer with `then` (default echo()) on a keep-alive response, then
     close the connection at once, without saying so (no Connection: close):
     one request per connection, a pooled connection that dies right after
-    its response."""
+    its response. b.wait_closed(n) waits until n connections were closed
+    that way, so a test can send its next request only once the FIN is out."""
     then = then or echo()
+    lock = threading.Condition()
+    closed = [0]
 
     def b(req, conn):
         then(req, conn)
         conn.close()
+        with lock:
+            closed[0] += 1
+            lock.notify_all()
+
+    def wait_closed(n, timeout=2.0):
+        deadline = time.time() + timeout
+        with lock:
+            while closed[0] < n:
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError("upstream closed %d connection(s), want %d within %.1fs"
+                                         % (closed[0], n, timeout))
+                lock.wait(left)
+        return closed[0]
+
+    b.wait_closed = wait_closed
     return b
 
 

@@ -1,8 +1,10 @@
 /*
  * test_config: config_load_string() on YAML snippets. A full valid file
  * with every key, the defaults, upstream_defaults inheritance, the
- * correlation, access_log and admin sections; then every error with its
- * exact "FILE:LINE:COL: message", and every warning.
+ * resilience keys (breaker, retry, bulkhead, health_check, fallback: their
+ * defaults, values, inheritance key by key), the correlation, access_log
+ * and admin sections; then every error with its exact
+ * "FILE:LINE:COL: message", and every warning.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,11 +31,26 @@ static bool has_line(char **lines, size_t n, const char *want, bool prefix);
 static char *tmpdir_make(void);
 static void tmpdir_remove(char *dir);
 static void write_file(const char *dir, const char *name, const char *text);
+static void status_list(bool (*on)(const void *, int), const void *obj,
+    char *buf, size_t size);
+static bool retry_status_on(const void *obj, int s);
+static bool fallback_status_on(const void *obj, int s);
+static void assert_retry_statuses(const struct retry_params *p,
+    const char *want);
+static void assert_fallback_statuses(const struct fallback_conf *f,
+    const char *want);
+static void assert_resilience_defaults(const struct upstream_conf *u);
 
 static void test_full(void **state);
 static void test_defaults(void **state);
 static void test_inheritance(void **state);
 static void test_listeners(void **state);
+static void test_resilience_defaults(void **state);
+static void test_resilience_values(void **state);
+static void test_resilience_inheritance(void **state);
+static void test_health_check_inheritance(void **state);
+static void test_retry_on(void **state);
+static void test_fallback(void **state);
 static void test_errors(void **state);
 static void test_error_collect(void **state);
 static void test_warnings(void **state);
@@ -468,6 +485,28 @@ test_listeners(void **state)
 	"  legacy: { servers: [ \"127.0.0.1:9001\" ] }\n"                    \
 	"  billing: { servers: [ \"127.0.0.1:9002\" ] }\n"
 
+/*
+ * The resilience keys, one per case, at known columns: breaker keys at
+ * 2:33, retry keys at 2:31, upstream_defaults keys at 2:22, keys of one
+ * upstream at 2:47, its health_check keys at 2:63, and a route's fallback
+ * value at 5:50.
+ */
+#define DEF(kv) "upstream_defaults: { " kv " }\n"
+#define DEF_BREAKER(kv) "upstream_defaults: { breaker: { " kv " } }\n"
+#define DEF_RETRY(kv) "upstream_defaults: { retry: { " kv " } }\n"
+#define UPS_A(kv)                                                            \
+	"upstreams: { a: { servers: [ \"127.0.0.1:1\" ], " kv " } }\n"
+#define UPS_HC(kv) UPS_A("health_check: { " kv " }")
+#define FALLBACK(v)                                                          \
+	OK_UPS "routes: [ { name: a, upstream: legacy, fallback: " v " } ]\n"
+#define DURATION_GOT "expected a duration such as \"5s\", got "
+#define WHOLE_S "(must be a whole number of seconds, at least 1s)"
+#define RETRY_ON_GOT                                                         \
+	"expected connect-failure, reset, timeout or a status from 400 to "  \
+	"599, got "
+#define FALLBACK_ON_GOT                                                      \
+	"expected unavailable, failure or a status from 400 to 599, got "
+
 struct error_case {
 	const char *what;
 	const char *yaml;
@@ -498,38 +537,13 @@ static const struct error_case errors[] = {
 	    "listeners: [ { address: \"127.0.0.1:8443\", tls: {} } ]\n",
 	    "t.yaml:1:43: key \"tls\" is not supported in this version", 1,
 	    false },
-	{ "not supported: breaker in defaults", OK_HEAD
-	    "upstream_defaults: { breaker: {} }\n",
-	    "t.yaml:2:22: key \"breaker\" is not supported in this version", 1,
-	    false },
-	{ "not supported: retry", OK_HEAD "upstream_defaults: { retry: {} }\n",
-	    "t.yaml:2:22: key \"retry\" is not supported in this version", 1,
-	    false },
-	{ "not supported: max_pending in upstream", OK_HEAD
-	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], max_pending: 1 } }\n",
-	    "t.yaml:2:47: key \"max_pending\" is not supported in this version",
-	    1, false },
-	{ "not supported: max_connections in upstream defaults", OK_HEAD
-	    "upstream_defaults: { max_connections: 1 }\n",
-	    "t.yaml:2:22: key \"max_connections\" is not supported in this "
-	    "version",
-	    1, false },
-	{ "not supported: pending_timeout", OK_HEAD
-	    "upstream_defaults: { pending_timeout: 1s }\n",
-	    "t.yaml:2:22: key \"pending_timeout\" is not supported in this "
-	    "version",
-	    1, false },
-	{ "not supported: health_check", OK_HEAD
-	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], health_check: {} } }\n",
-	    "t.yaml:2:47: key \"health_check\" is not supported in this version",
-	    1, false },
 	{ "not supported: upstream tls", OK_HEAD
 	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], tls: {} } }\n",
 	    "t.yaml:2:47: key \"tls\" is not supported in this version", 1,
 	    false },
-	{ "not supported: fallback", OK_HEAD OK_UPS
-	    "routes: [ { name: a, upstream: legacy, fallback: legacy } ]\n",
-	    "t.yaml:5:40: key \"fallback\" is not supported in this version", 1,
+	{ "not supported: tls in upstream defaults", OK_HEAD
+	    "upstream_defaults: { tls: {} }\n",
+	    "t.yaml:2:22: key \"tls\" is not supported in this version", 1,
 	    false },
 	{ "not supported: split", OK_HEAD
 	    "routes: [ { name: a, split: [] } ]\n",
@@ -547,6 +561,315 @@ static const struct error_case errors[] = {
 	    "routes: [ { name: a, upstream: legacy, shadow: {} } ]\n",
 	    "t.yaml:5:40: key \"shadow\" is not supported in this version", 1,
 	    false },
+
+	/* breaker */
+	{ "breaker: mode typo", OK_HEAD DEF_BREAKER("mode: dryrun"),
+	    "t.yaml:2:39: expected \"enforce\" or \"dry_run\", got \"dryrun\" "
+	    "(did you mean \"dry_run\"?)",
+	    1, false },
+	{ "breaker: mode unknown", OK_HEAD DEF_BREAKER("mode: off"),
+	    "t.yaml:2:39: expected \"enforce\" or \"dry_run\", got \"off\"", 1,
+	    false },
+	{ "breaker: mode not a scalar", OK_HEAD DEF_BREAKER("mode: [a]"),
+	    "t.yaml:2:39: expected \"enforce\" or \"dry_run\"", 1, false },
+	{ "breaker: consecutive_failures 0", OK_HEAD
+	    DEF_BREAKER("consecutive_failures: 0"),
+	    "t.yaml:2:55: expected a whole number from 1 to 1000000, got \"0\"",
+	    1, false },
+	{ "breaker: consecutive_failures word", OK_HEAD
+	    DEF_BREAKER("consecutive_failures: five"),
+	    "t.yaml:2:55: expected a whole number from 1 to 1000000, got "
+	    "\"five\"",
+	    1, false },
+	{ "breaker: failure_rate above 100%", OK_HEAD
+	    DEF_BREAKER("failure_rate: 150%"),
+	    "t.yaml:2:47: expected a ratio such as \"50%\", got \"150%\" (above "
+	    "100%)",
+	    1, false },
+	{ "breaker: failure_rate just above 100%", OK_HEAD
+	    DEF_BREAKER("failure_rate: 100.01%"),
+	    "t.yaml:2:47: expected a ratio such as \"50%\", got \"100.01%\" "
+	    "(above 100%)",
+	    1, false },
+	{ "breaker: failure_rate without %", OK_HEAD
+	    DEF_BREAKER("failure_rate: 50"),
+	    "t.yaml:2:47: expected a ratio such as \"50%\", got \"50\" (missing "
+	    "'%')",
+	    1, false },
+	{ "breaker: window not whole seconds", OK_HEAD
+	    DEF_BREAKER("window: 1500ms"),
+	    "t.yaml:2:41: " DURATION_GOT "\"1500ms\" " WHOLE_S, 1, false },
+	{ "breaker: window 0", OK_HEAD DEF_BREAKER("window: 0"),
+	    "t.yaml:2:41: " DURATION_GOT "\"0\" " WHOLE_S, 1, false },
+	{ "breaker: window below 1s", OK_HEAD DEF_BREAKER("window: 500ms"),
+	    "t.yaml:2:41: " DURATION_GOT "\"500ms\" " WHOLE_S, 1, false },
+	{ "breaker: window above an hour", OK_HEAD DEF_BREAKER("window: 61m"),
+	    "t.yaml:2:41: " DURATION_GOT "\"61m\" (at most 3600s)", 1, false },
+	{ "breaker: window without unit", OK_HEAD DEF_BREAKER("window: 10"),
+	    "t.yaml:2:41: " DURATION_GOT "\"10\" (no unit: use ms, s, m or h)",
+	    1, false },
+	{ "breaker: min_requests 0", OK_HEAD DEF_BREAKER("min_requests: 0"),
+	    "t.yaml:2:47: expected a whole number from 1 to 1000000, got \"0\"",
+	    1, false },
+	{ "breaker: slow_call bad duration", OK_HEAD
+	    DEF_BREAKER("slow_call: 2secs"),
+	    "t.yaml:2:44: " DURATION_GOT "\"2secs\" (unknown unit: use ms, s, "
+	    "m or h)",
+	    1, false },
+	{ "breaker: slow_call_rate above 100%", OK_HEAD
+	    DEF_BREAKER("slow_call_rate: 101%"),
+	    "t.yaml:2:49: expected a ratio such as \"50%\", got \"101%\" (above "
+	    "100%)",
+	    1, false },
+	{ "breaker: open_for 0", OK_HEAD DEF_BREAKER("open_for: 0"),
+	    "t.yaml:2:43: " DURATION_GOT "\"0\" (must be more than 0)", 1,
+	    false },
+	{ "breaker: open_for bad duration", OK_HEAD
+	    DEF_BREAKER("open_for: 5sec"),
+	    "t.yaml:2:43: " DURATION_GOT "\"5sec\" (unknown unit: use ms, s, m "
+	    "or h)",
+	    1, false },
+	{ "breaker: max_open_for 0", OK_HEAD DEF_BREAKER("max_open_for: 0"),
+	    "t.yaml:2:47: " DURATION_GOT "\"0\" (must be more than 0)", 1,
+	    false },
+	{ "breaker: open_jitter not a ratio", OK_HEAD
+	    DEF_BREAKER("open_jitter: 0.2"),
+	    "t.yaml:2:46: expected a ratio such as \"50%\", got \"0.2\" (missing "
+	    "'%')",
+	    1, false },
+	{ "breaker: half_open_probes 65", OK_HEAD
+	    DEF_BREAKER("half_open_probes: 65"),
+	    "t.yaml:2:51: expected a whole number from 1 to 64, got \"65\"", 1,
+	    false },
+	{ "breaker: half_open_probes 0", OK_HEAD
+	    DEF_BREAKER("half_open_probes: 0"),
+	    "t.yaml:2:51: expected a whole number from 1 to 64, got \"0\"", 1,
+	    false },
+	{ "breaker: half_open_successes 0", OK_HEAD
+	    DEF_BREAKER("half_open_successes: 0"),
+	    "t.yaml:2:54: expected a whole number from 1 to 1000, got \"0\"", 1,
+	    false },
+	{ "breaker: half_open_successes 1001", OK_HEAD
+	    DEF_BREAKER("half_open_successes: 1001"),
+	    "t.yaml:2:54: expected a whole number from 1 to 1000, got \"1001\"",
+	    1, false },
+	{ "breaker: unknown key", OK_HEAD
+	    DEF_BREAKER("consecutive_failure: 3"),
+	    "t.yaml:2:33: unknown key \"consecutive_failure\" (did you mean "
+	    "\"consecutive_failures\"?)",
+	    1, false },
+	{ "breaker: not a mapping", OK_HEAD DEF("breaker: 5"),
+	    "t.yaml:2:31: expected a mapping", 1, false },
+	{ "breaker: in an upstream", OK_HEAD
+	    UPS_A("breaker: { window: 1500ms }"),
+	    "t.yaml:2:66: " DURATION_GOT "\"1500ms\" " WHOLE_S, 1, false },
+	{ "breaker: max_open_for below open_for", OK_HEAD
+	    UPS_A("breaker: { open_for: 10s, max_open_for: 5s }"),
+	    "t.yaml:2:14: upstream \"a\": breaker.max_open_for (5000ms) is less "
+	    "than breaker.open_for (10000ms)",
+	    1, false },
+	{ "breaker: open_for above the default max_open_for", OK_HEAD
+	    DEF_BREAKER("open_for: 121s")
+	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ] } }\n",
+	    "t.yaml:3:14: upstream \"a\": breaker.max_open_for (120000ms) is "
+	    "less than breaker.open_for (121000ms)",
+	    1, false },
+
+	/* retry */
+	{ "retry: attempts 0", OK_HEAD DEF_RETRY("attempts: 0"),
+	    "t.yaml:2:41: expected a whole number from 1 to 10, got \"0\"", 1,
+	    false },
+	{ "retry: attempts 11", OK_HEAD DEF_RETRY("attempts: 11"),
+	    "t.yaml:2:41: expected a whole number from 1 to 10, got \"11\"", 1,
+	    false },
+	{ "retry: on 200", OK_HEAD DEF_RETRY("on: [reset, 200]"),
+	    "t.yaml:2:43: " RETRY_ON_GOT "\"200\"", 1, false },
+	{ "retry: on bogus", OK_HEAD DEF_RETRY("on: [bogus]"),
+	    "t.yaml:2:36: " RETRY_ON_GOT "\"bogus\"", 1, false },
+	{ "retry: on 600", OK_HEAD DEF_RETRY("on: [600]"),
+	    "t.yaml:2:36: " RETRY_ON_GOT "\"600\"", 1, false },
+	{ "retry: on 399", OK_HEAD DEF_RETRY("on: [399]"),
+	    "t.yaml:2:36: " RETRY_ON_GOT "\"399\"", 1, false },
+	{ "retry: on a kind with the wrong spelling", OK_HEAD
+	    DEF_RETRY("on: [connect_failure]"),
+	    "t.yaml:2:36: " RETRY_ON_GOT "\"connect_failure\"", 1, false },
+	{ "retry: on two bad items", OK_HEAD DEF_RETRY("on: [200, timeout, x]"),
+	    "t.yaml:2:50: " RETRY_ON_GOT "\"x\"", 2, false },
+	{ "retry: on not a list", OK_HEAD DEF_RETRY("on: timeout"),
+	    "t.yaml:2:35: expected a list", 1, false },
+	{ "retry: on item not a scalar", OK_HEAD DEF_RETRY("on: [[502]]"),
+	    "t.yaml:2:36: expected connect-failure, reset, timeout or a status",
+	    1, false },
+	{ "retry: backoff without unit", OK_HEAD DEF_RETRY("backoff: 25"),
+	    "t.yaml:2:40: " DURATION_GOT "\"25\" (no unit: use ms, s, m or h)",
+	    1, false },
+	{ "retry: max_backoff bad unit", OK_HEAD DEF_RETRY("max_backoff: 1x"),
+	    "t.yaml:2:44: " DURATION_GOT "\"1x\" (unknown unit: use ms, s, m or "
+	    "h)",
+	    1, false },
+	{ "retry: budget above 100%", OK_HEAD DEF_RETRY("budget: 120%"),
+	    "t.yaml:2:39: expected a ratio such as \"50%\", got \"120%\" (above "
+	    "100%)",
+	    1, false },
+	{ "retry: budget_window not whole seconds", OK_HEAD
+	    DEF_RETRY("budget_window: 1500ms"),
+	    "t.yaml:2:46: " DURATION_GOT "\"1500ms\" " WHOLE_S, 1, false },
+	{ "retry: budget_window 0", OK_HEAD DEF_RETRY("budget_window: 0"),
+	    "t.yaml:2:46: " DURATION_GOT "\"0\" " WHOLE_S, 1, false },
+	{ "retry: min_retries_per_second negative", OK_HEAD
+	    DEF_RETRY("min_retries_per_second: -1"),
+	    "t.yaml:2:55: expected a whole number from 0 to 1000000, got \"-1\"",
+	    1, false },
+	{ "retry: buffer_body above 64MiB", OK_HEAD
+	    DEF_RETRY("buffer_body: 65MiB"),
+	    "t.yaml:2:44: expected a size such as \"64KiB\", got \"65MiB\" (at "
+	    "most 64MiB)",
+	    1, false },
+	{ "retry: buffer_body one byte above 64MiB", OK_HEAD
+	    DEF_RETRY("buffer_body: 67108865"),
+	    "t.yaml:2:44: expected a size such as \"64KiB\", got \"67108865\" (at "
+	    "most 64MiB)",
+	    1, false },
+	{ "retry: buffer_body bad unit", OK_HEAD DEF_RETRY("buffer_body: 64KB"),
+	    "t.yaml:2:44: expected a size such as \"64KiB\", got \"64KB\" "
+	    "(unknown unit: use KiB, MiB or GiB)",
+	    1, false },
+	{ "retry: unknown key", OK_HEAD DEF_RETRY("attempt: 3"),
+	    "t.yaml:2:31: unknown key \"attempt\" (did you mean \"attempts\"?)",
+	    1, false },
+	{ "retry: max_backoff below backoff", OK_HEAD
+	    UPS_A("retry: { max_backoff: 10ms }"),
+	    "t.yaml:2:14: upstream \"a\": retry.max_backoff (10ms) is less than "
+	    "retry.backoff (25ms)",
+	    1, false },
+
+	/* bulkhead */
+	{ "max_connections 0", OK_HEAD DEF("max_connections: 0"),
+	    "t.yaml:2:39: expected a whole number from 1 to 1000000, got \"0\"",
+	    1, false },
+	{ "max_connections in an upstream too large", OK_HEAD
+	    UPS_A("max_connections: 1000001"),
+	    "t.yaml:2:64: expected a whole number from 1 to 1000000, got "
+	    "\"1000001\"",
+	    1, false },
+	{ "max_pending not a number", OK_HEAD DEF("max_pending: x"),
+	    "t.yaml:2:35: expected a whole number from 0 to 1000000, got \"x\"",
+	    1, false },
+	{ "pending_timeout 0", OK_HEAD DEF("pending_timeout: 0"),
+	    "t.yaml:2:39: " DURATION_GOT "\"0\" (must be more than 0)", 1,
+	    false },
+	{ "pending_timeout bad duration", OK_HEAD
+	    UPS_A("pending_timeout: half"),
+	    "t.yaml:2:64: " DURATION_GOT "\"half\" (not a number)", 1, false },
+
+	/* health_check */
+	{ "health_check: path without slash", OK_HEAD UPS_HC("path: healthz"),
+	    "t.yaml:2:69: expected a path starting with \"/\", got \"healthz\"",
+	    1, false },
+	{ "health_check: path with a query", OK_HEAD
+	    UPS_HC("path: \"/h?x=1\""),
+	    "t.yaml:2:69: a path may not contain spaces, control bytes, '?' or "
+	    "'#'",
+	    1, false },
+	{ "health_check: interval 0", OK_HEAD UPS_HC("interval: 0"),
+	    "t.yaml:2:73: " DURATION_GOT "\"0\" (must be more than 0)", 1,
+	    false },
+	{ "health_check: timeout without unit", OK_HEAD UPS_HC("timeout: 1"),
+	    "t.yaml:2:72: " DURATION_GOT "\"1\" (no unit: use ms, s, m or h)", 1,
+	    false },
+	{ "health_check: healthy 0", OK_HEAD UPS_HC("healthy: 0"),
+	    "t.yaml:2:72: expected a whole number from 1 to 1000, got \"0\"", 1,
+	    false },
+	{ "health_check: unhealthy 1001", OK_HEAD UPS_HC("unhealthy: 1001"),
+	    "t.yaml:2:74: expected a whole number from 1 to 1000, got \"1001\"",
+	    1, false },
+	{ "health_check: unknown key", OK_HEAD UPS_HC("intervall: 5s"),
+	    "t.yaml:2:63: unknown key \"intervall\" (did you mean "
+	    "\"interval\"?)",
+	    1, false },
+	{ "health_check: not a mapping", OK_HEAD UPS_A("health_check: true"),
+	    "t.yaml:2:61: expected a mapping", 1, false },
+	{ "health_check: timeout longer than interval", OK_HEAD
+	    UPS_HC("interval: 1s, timeout: 2s"),
+	    "t.yaml:2:14: upstream \"a\": health_check.timeout (2000ms) is "
+	    "longer than health_check.interval (1000ms)",
+	    1, false },
+	{ "health_check: default timeout longer than interval", OK_HEAD
+	    UPS_HC("interval: 500ms"),
+	    "t.yaml:2:14: upstream \"a\": health_check.timeout (1000ms) is "
+	    "longer than health_check.interval (500ms)",
+	    1, false },
+	/* The defaults' check, with the upstream's interval. */
+	{ "health_check: inherited timeout longer than interval", OK_HEAD
+	    DEF("health_check: { path: /ready, timeout: 2s }")
+	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], health_check: { "
+	    "interval: 1s } } }\n",
+	    "t.yaml:3:14: upstream \"a\": health_check.timeout (2000ms) is "
+	    "longer than health_check.interval (1000ms)",
+	    1, false },
+
+	/* fallback */
+	{ "fallback: unknown upstream, did you mean", OK_HEAD
+	    FALLBACK("biling"),
+	    "t.yaml:5:50: unknown fallback upstream \"biling\" (did you mean "
+	    "\"billing\"?)",
+	    1, false },
+	{ "fallback: unknown upstream", OK_HEAD FALLBACK("payments"),
+	    "t.yaml:5:50: unknown fallback upstream \"payments\"", 1, false },
+	{ "fallback: unknown upstream, long form", OK_HEAD
+	    FALLBACK("{ upstream: legasy }"),
+	    "t.yaml:5:62: unknown fallback upstream \"legasy\" (did you mean "
+	    "\"legacy\"?)",
+	    1, false },
+	{ "fallback: the route's own upstream", OK_HEAD FALLBACK("legacy"),
+	    "t.yaml:5:50: fallback \"legacy\" is the route's own upstream", 1,
+	    false },
+	{ "fallback: the route's own upstream, long form", OK_HEAD
+	    FALLBACK("{ upstream: legacy, on: [failure] }"),
+	    "t.yaml:5:62: fallback \"legacy\" is the route's own upstream", 1,
+	    false },
+	{ "fallback: on a respond route", OK_HEAD OK_UPS
+	    "routes: [ { name: a, respond: { status: 503 }, fallback: legacy } "
+	    "]\n",
+	    "t.yaml:5:58: \"fallback\" needs a route with an \"upstream\"", 1,
+	    false },
+	{ "fallback: mapping without upstream", OK_HEAD
+	    FALLBACK("{ on: [failure] }"),
+	    "t.yaml:5:50: missing required key \"upstream\"", 1, false },
+	{ "fallback: empty mapping", OK_HEAD FALLBACK("{}"),
+	    "t.yaml:5:50: missing required key \"upstream\"", 1, false },
+	{ "fallback: upstream key typo", OK_HEAD
+	    FALLBACK("{ upstrem: billing }"),
+	    "t.yaml:5:52: unknown key \"upstrem\" (did you mean \"upstream\"?)",
+	    1, false },
+	{ "fallback: upstream null", OK_HEAD FALLBACK("{ upstream: ~ }"),
+	    "t.yaml:5:62: expected an upstream name", 1, false },
+	{ "fallback: null", OK_HEAD FALLBACK("~"),
+	    "t.yaml:5:50: expected an upstream name", 1, false },
+	{ "fallback: a list", OK_HEAD FALLBACK("[billing]"),
+	    "t.yaml:5:50: expected an upstream name or a mapping with "
+	    "\"upstream\"",
+	    1, false },
+	{ "fallback: on maybe", OK_HEAD
+	    FALLBACK("{ upstream: billing, on: [maybe] }"),
+	    "t.yaml:5:76: " FALLBACK_ON_GOT "\"maybe\"", 1, false },
+	{ "fallback: on 200", OK_HEAD
+	    FALLBACK("{ upstream: billing, on: [200] }"),
+	    "t.yaml:5:76: " FALLBACK_ON_GOT "\"200\"", 1, false },
+	{ "fallback: on 600", OK_HEAD
+	    FALLBACK("{ upstream: billing, on: [failure, 600] }"),
+	    "t.yaml:5:85: " FALLBACK_ON_GOT "\"600\"", 1, false },
+	{ "fallback: on a retry kind", OK_HEAD
+	    FALLBACK("{ upstream: billing, on: [timeout] }"),
+	    "t.yaml:5:76: " FALLBACK_ON_GOT "\"timeout\"", 1, false },
+	{ "fallback: on empty", OK_HEAD FALLBACK("{ upstream: billing, on: [] }"),
+	    "t.yaml:5:75: expected a non-empty list", 1, false },
+	{ "fallback: on not a list", OK_HEAD
+	    FALLBACK("{ upstream: billing, on: failure }"),
+	    "t.yaml:5:75: expected a list", 1, false },
+	{ "fallback: on item not a scalar", OK_HEAD
+	    FALLBACK("{ upstream: billing, on: [{ a: 1 }] }"),
+	    "t.yaml:5:76: expected unavailable, failure or a status", 1, false },
 
 	/* correlation */
 	{ "correlation: bad bool", OK_HEAD "correlation: { echo: yes }\n",
@@ -1330,6 +1653,612 @@ test_no_warnings(void **state)
 	}
 }
 
+/* ---- resilience: breaker, retry, bulkhead, health_check, fallback */
+
+/* The statuses 100-699 for which `on` holds, as "502 503 504". */
+static void
+status_list(bool (*on)(const void *, int), const void *obj, char *buf,
+    size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int s = 100; s < 700; s++) {
+		if (!on(obj, s))
+			continue;
+		used += (size_t)snprintf(buf + used, size - used, "%s%d",
+		    used == 0 ? "" : " ", s);
+		assert_true(used < size);
+	}
+}
+
+static bool
+retry_status_on(const void *obj, int s)
+{
+	return retry_on_status(obj, s);
+}
+
+static bool
+fallback_status_on(const void *obj, int s)
+{
+	return fallback_on_status(obj, s);
+}
+
+static void
+assert_retry_statuses(const struct retry_params *p, const char *want)
+{
+	char got[256];
+
+	status_list(retry_status_on, p, got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+static void
+assert_fallback_statuses(const struct fallback_conf *f, const char *want)
+{
+	char got[256];
+
+	status_list(fallback_status_on, f, got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+/* SPEC 2's values for every resilience key, as loaded for an upstream. */
+static void
+assert_resilience_defaults(const struct upstream_conf *u)
+{
+	const struct breaker_params *b = &u->breaker;
+	const struct retry_conf *r = &u->retry;
+
+	assert_int_equal(u->max_connections, 1024);
+	assert_int_equal(u->max_pending, 256);
+	assert_int_equal(u->pending_timeout_ms, 500);
+
+	assert_int_equal(b->mode, BREAKER_MODE_ENFORCE);
+	assert_int_equal(b->consecutive_failures, 5);
+	assert_int_equal(b->failure_rate_ppm, 500000);
+	assert_int_equal(b->window_s, 10); /* seconds, not ms */
+	assert_int_equal(b->min_requests, 20);
+	assert_int_equal(b->slow_call_ms, 0);
+	assert_int_equal(b->slow_call_rate_ppm, 800000);
+	assert_int_equal(b->open_for_ms, 5000);
+	assert_int_equal(b->max_open_for_ms, 120000);
+	assert_int_equal(b->open_jitter_ppm, 200000);
+	assert_int_equal(b->half_open_probes, 1);
+	assert_int_equal(b->half_open_successes, 3);
+	/* One try's wait for an answer: connect plus response timeout. */
+	assert_int_equal(b->probe_lease_ms,
+	    u->connect_timeout_ms + u->response_timeout_ms);
+
+	assert_int_equal(r->p.attempts, 2);
+	assert_int_equal(r->p.on_kinds, RETRY_ON_CONNECT_FAILURE |
+	    RETRY_ON_RESET | RETRY_ON_TIMEOUT);
+	assert_retry_statuses(&r->p, "502 503 504");
+	assert_int_equal(r->p.backoff_ms, 25);
+	assert_int_equal(r->p.max_backoff_ms, 250);
+	assert_int_equal(r->budget_ppm, 200000);
+	assert_int_equal(r->budget_window_s, 10); /* seconds */
+	assert_int_equal(r->min_retries_per_second, 3);
+	assert_int_equal(r->buffer_body, 65536);
+}
+
+static void
+test_resilience_defaults(void **state)
+{
+	static const char yaml[] = OK_HEAD
+	    "upstreams:\n"
+	    "  legacy: { servers: [ \"127.0.0.1:9001\" ] }\n"
+	    "  billing:\n"
+	    "    servers: [ \"127.0.0.1:9002\" ]\n"
+	    "    health_check: {}\n"
+	    "    breaker:\n"
+	    "    retry: ~\n"
+	    "routes:\n"
+	    "  - { name: b, match: { path_prefix: /b }, upstream: billing }\n"
+	    "  - { name: all, upstream: legacy }\n";
+	struct config_diag d;
+	struct config *c;
+	const struct upstream_conf *u;
+	const struct health_check_conf *hc;
+	struct retry_params rp;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nwarnings, 0);
+
+	u = config_upstream(c, "legacy");
+	assert_resilience_defaults(u);
+	assert_int_equal(u->breaker.probe_lease_ms, 12000); /* 2 s + 10 s */
+	/* The same list as retry_params_default(), bit for bit. */
+	retry_params_default(&rp);
+	assert_memory_equal(u->retry.p.on_status, rp.on_status,
+	    sizeof(rp.on_status));
+	/* No health_check key: no active checks. */
+	assert_false(u->health_check.enabled);
+	assert_null(u->health_check.path);
+
+	/* Empty and null sections are the defaults too. */
+	u = config_upstream(c, "billing");
+	assert_resilience_defaults(u);
+	hc = &u->health_check;
+	assert_true(hc->enabled);
+	assert_string_equal(hc->path, "/healthz");
+	assert_int_equal(hc->interval_ms, 5000);
+	assert_int_equal(hc->timeout_ms, 1000);
+	assert_int_equal(hc->healthy, 2);
+	assert_int_equal(hc->unhealthy, 3);
+	assert_int_equal(hc->mark.line, 6); /* the health_check key */
+	assert_int_equal(hc->mark.col, 5);
+
+	/* No fallback key: none. */
+	for (size_t i = 0; i < c->nroutes; i++) {
+		const struct fallback_conf *f = &c->routes[i].fallback;
+
+		assert_null(f->upstream_name);
+		assert_null(f->upstream);
+		assert_false(f->on_unavailable);
+		assert_false(f->on_failure);
+		assert_fallback_statuses(f, "");
+	}
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/* Every key set to something else, the limits of each range included. */
+static void
+test_resilience_values(void **state)
+{
+	static const char yaml[] = OK_HEAD
+	    "upstreams:\n"
+	    "  a:\n"
+	    "    servers: [ \"127.0.0.1:1\" ]\n"
+	    "    connect_timeout: 300ms\n"
+	    "    response_timeout: 2s\n"
+	    "    max_connections: 1000000\n"
+	    "    max_pending: 0\n"
+	    "    pending_timeout: 2s\n"
+	    "    breaker:\n"
+	    "      mode: dry_run\n"
+	    "      consecutive_failures: 1\n"
+	    "      failure_rate: 12.5%\n"
+	    "      window: 1h\n"
+	    "      min_requests: 1\n"
+	    "      slow_call: 750ms\n"
+	    "      slow_call_rate: 100%\n"
+	    "      open_for: 1s\n"
+	    "      max_open_for: 1s\n"
+	    "      open_jitter: 0%\n"
+	    "      half_open_probes: 64\n"
+	    "      half_open_successes: 1000\n"
+	    "    retry:\n"
+	    "      attempts: 10\n"
+	    "      on: [ timeout, 429 ]\n"
+	    "      backoff: 0\n"
+	    "      max_backoff: 0\n"
+	    "      budget: 0.0001%\n"
+	    "      budget_window: 1s\n"
+	    "      min_retries_per_second: 0\n"
+	    "      buffer_body: 64MiB\n"
+	    "    health_check:\n"
+	    "      path: /status/\n"
+	    "      interval: 2s\n"
+	    "      timeout: 2s\n"
+	    "      healthy: 1\n"
+	    "      unhealthy: 1000\n"
+	    "  b:\n"
+	    "    servers: [ \"127.0.0.1:2\" ]\n"
+	    "    breaker: { window: 3600s, mode: enforce }\n"
+	    "    retry: { attempts: 1, buffer_body: 0, budget_window: 1h }\n"
+	    "routes:\n"
+	    "  - { name: b, match: { path_prefix: /b }, upstream: b }\n"
+	    "  - { name: all, upstream: a }\n";
+	struct config_diag d;
+	struct config *c;
+	const struct upstream_conf *u;
+	const struct breaker_params *b;
+	const struct retry_conf *r;
+	const struct health_check_conf *hc;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nwarnings, 0);
+
+	u = config_upstream(c, "a");
+	assert_int_equal(u->max_connections, 1000000);
+	assert_int_equal(u->max_pending, 0);
+	assert_int_equal(u->pending_timeout_ms, 2000);
+	b = &u->breaker;
+	assert_int_equal(b->mode, BREAKER_MODE_DRY_RUN);
+	assert_int_equal(b->consecutive_failures, 1);
+	assert_int_equal(b->failure_rate_ppm, 125000);
+	assert_int_equal(b->window_s, 3600);
+	assert_int_equal(b->min_requests, 1);
+	assert_int_equal(b->slow_call_ms, 750);
+	assert_int_equal(b->slow_call_rate_ppm, 1000000);
+	assert_int_equal(b->open_for_ms, 1000);
+	assert_int_equal(b->max_open_for_ms, 1000); /* equal is allowed */
+	assert_int_equal(b->open_jitter_ppm, 0);
+	assert_int_equal(b->half_open_probes, BREAKER_MAX_PROBES);
+	assert_int_equal(b->half_open_successes, 1000);
+	assert_int_equal(b->probe_lease_ms, 2300);
+	r = &u->retry;
+	assert_int_equal(r->p.attempts, 10);
+	assert_int_equal(r->p.on_kinds, RETRY_ON_TIMEOUT);
+	assert_retry_statuses(&r->p, "429");
+	assert_int_equal(r->p.backoff_ms, 0);
+	assert_int_equal(r->p.max_backoff_ms, 0);
+	assert_int_equal(r->budget_ppm, 1);
+	assert_int_equal(r->budget_window_s, 1);
+	assert_int_equal(r->min_retries_per_second, 0);
+	assert_int_equal(r->buffer_body, 64u << 20);
+	hc = &u->health_check;
+	assert_true(hc->enabled);
+	assert_string_equal(hc->path, "/status"); /* trailing '/' dropped */
+	assert_int_equal(hc->interval_ms, 2000);
+	assert_int_equal(hc->timeout_ms, 2000); /* equal to interval is fine */
+	assert_int_equal(hc->healthy, 1);
+	assert_int_equal(hc->unhealthy, 1000);
+	assert_int_equal(hc->mark.line, 32);
+	assert_int_equal(hc->mark.col, 5);
+
+	/* Keys a section leaves out keep their defaults. */
+	u = config_upstream(c, "b");
+	assert_int_equal(u->breaker.window_s, 3600);
+	assert_int_equal(u->breaker.mode, BREAKER_MODE_ENFORCE);
+	assert_int_equal(u->breaker.consecutive_failures, 5);
+	assert_int_equal(u->breaker.probe_lease_ms, 12000);
+	assert_int_equal(u->retry.p.attempts, 1);
+	assert_int_equal(u->retry.buffer_body, 0);
+	assert_int_equal(u->retry.budget_window_s, 3600);
+	assert_int_equal(u->retry.budget_ppm, 200000);
+	assert_retry_statuses(&u->retry.p, "502 503 504");
+	assert_false(u->health_check.enabled);
+	assert_int_equal(u->max_connections, 1024);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/*
+ * upstream_defaults sets single keys inside breaker and retry; an
+ * upstream that writes one key of a section keeps the rest from the
+ * defaults (not from SPEC's defaults), and probe_lease_ms follows each
+ * upstream's own timeouts.
+ */
+static void
+test_resilience_inheritance(void **state)
+{
+	static const char yaml[] = OK_HEAD
+	    "upstream_defaults:\n"
+	    "  response_timeout: 3s\n"
+	    "  max_connections: 64\n"
+	    "  pending_timeout: 100ms\n"
+	    "  breaker: { consecutive_failures: 3, window: 5s, mode: dry_run }\n"
+	    "  retry: { attempts: 3, on: [ reset, 503 ], buffer_body: 1KiB }\n"
+	    "upstreams:\n"
+	    "  a: { servers: [ \"127.0.0.1:1\" ] }\n"
+	    "  b:\n"
+	    "    servers: [ \"127.0.0.1:2\" ]\n"
+	    "    connect_timeout: 100ms\n"
+	    "    response_timeout: 1s\n"
+	    "    max_pending: 8\n"
+	    "    breaker: { window: 20s }\n"
+	    "    retry: { backoff: 50ms, max_backoff: 1s }\n"
+	    "  c:\n"
+	    "    servers: [ \"127.0.0.1:3\" ]\n"
+	    "    max_connections: 2\n"
+	    "    breaker: { mode: enforce, consecutive_failures: 10 }\n"
+	    "    retry: { on: [ connect-failure ] }\n"
+	    "routes:\n"
+	    "  - { name: b, match: { path_prefix: /b }, upstream: b }\n"
+	    "  - { name: c, match: { path_prefix: /c }, upstream: c }\n"
+	    "  - { name: all, upstream: a }\n";
+	struct config_diag d;
+	struct config *c;
+	const struct upstream_conf *u;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nwarnings, 0);
+
+	/* a: everything from the defaults. */
+	u = config_upstream(c, "a");
+	assert_int_equal(u->max_connections, 64);
+	assert_int_equal(u->max_pending, 256);
+	assert_int_equal(u->pending_timeout_ms, 100);
+	assert_int_equal(u->breaker.mode, BREAKER_MODE_DRY_RUN);
+	assert_int_equal(u->breaker.consecutive_failures, 3);
+	assert_int_equal(u->breaker.window_s, 5);
+	assert_int_equal(u->breaker.min_requests, 20);
+	assert_int_equal(u->breaker.open_for_ms, 5000);
+	assert_int_equal(u->breaker.probe_lease_ms, 5000); /* 2 s + 3 s */
+	assert_int_equal(u->retry.p.attempts, 3);
+	assert_int_equal(u->retry.p.on_kinds, RETRY_ON_RESET);
+	assert_retry_statuses(&u->retry.p, "503");
+	assert_int_equal(u->retry.p.backoff_ms, 25);
+	assert_int_equal(u->retry.buffer_body, 1024);
+	assert_false(u->health_check.enabled);
+
+	/* b: only window and the backoffs are its own. */
+	u = config_upstream(c, "b");
+	assert_int_equal(u->max_connections, 64);
+	assert_int_equal(u->max_pending, 8);
+	assert_int_equal(u->pending_timeout_ms, 100);
+	assert_int_equal(u->breaker.mode, BREAKER_MODE_DRY_RUN);
+	assert_int_equal(u->breaker.consecutive_failures, 3);
+	assert_int_equal(u->breaker.window_s, 20);
+	assert_int_equal(u->breaker.failure_rate_ppm, 500000);
+	assert_int_equal(u->breaker.probe_lease_ms, 1100); /* 100 ms + 1 s */
+	assert_int_equal(u->retry.p.attempts, 3);
+	assert_int_equal(u->retry.p.on_kinds, RETRY_ON_RESET);
+	assert_retry_statuses(&u->retry.p, "503");
+	assert_int_equal(u->retry.p.backoff_ms, 50);
+	assert_int_equal(u->retry.p.max_backoff_ms, 1000);
+	assert_int_equal(u->retry.buffer_body, 1024);
+
+	/* c: its own retry.on replaces the defaults' list. */
+	u = config_upstream(c, "c");
+	assert_int_equal(u->max_connections, 2);
+	assert_int_equal(u->breaker.mode, BREAKER_MODE_ENFORCE);
+	assert_int_equal(u->breaker.consecutive_failures, 10);
+	assert_int_equal(u->breaker.window_s, 5);
+	assert_int_equal(u->retry.p.attempts, 3);
+	assert_int_equal(u->retry.p.on_kinds, RETRY_ON_CONNECT_FAILURE);
+	assert_retry_statuses(&u->retry.p, "");
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/*
+ * health_check in upstream_defaults turns checks on for every upstream;
+ * an upstream that changes one key keeps the defaults' others (its path
+ * too). Each upstream owns its copy of the path (valgrind checks that
+ * none leaks and none is freed twice).
+ */
+static void
+test_health_check_inheritance(void **state)
+{
+	static const char yaml[] = OK_HEAD
+	    "upstream_defaults:\n"
+	    "  health_check: { path: /ready, timeout: 2s, unhealthy: 5 }\n"
+	    "upstreams:\n"
+	    "  a: { servers: [ \"127.0.0.1:1\" ] }\n"
+	    "  b:\n"
+	    "    servers: [ \"127.0.0.1:2\" ]\n"
+	    "    health_check: { interval: 10s }\n"
+	    "  c:\n"
+	    "    servers: [ \"127.0.0.1:3\" ]\n"
+	    "    health_check: { path: /live/, healthy: 4 }\n"
+	    "routes:\n"
+	    "  - { name: b, match: { path_prefix: /b }, upstream: b }\n"
+	    "  - { name: c, match: { path_prefix: /c }, upstream: c }\n"
+	    "  - { name: all, upstream: a }\n";
+	/* Without defaults, only the upstream that writes the key checks. */
+	static const char yaml2[] = OK_HEAD
+	    "upstreams:\n"
+	    "  a: { servers: [ \"127.0.0.1:1\" ] }\n"
+	    "  b:\n"
+	    "    servers: [ \"127.0.0.1:2\" ]\n"
+	    "    health_check: { interval: 10s }\n"
+	    "routes:\n"
+	    "  - { name: b, match: { path_prefix: /b }, upstream: b }\n"
+	    "  - { name: all, upstream: a }\n";
+	struct config_diag d;
+	struct config *c;
+	const struct health_check_conf *hc;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nwarnings, 0);
+
+	hc = &config_upstream(c, "a")->health_check;
+	assert_true(hc->enabled);
+	assert_string_equal(hc->path, "/ready");
+	assert_int_equal(hc->interval_ms, 5000);
+	assert_int_equal(hc->timeout_ms, 2000);
+	assert_int_equal(hc->healthy, 2);
+	assert_int_equal(hc->unhealthy, 5);
+
+	hc = &config_upstream(c, "b")->health_check;
+	assert_true(hc->enabled);
+	assert_string_equal(hc->path, "/ready");
+	assert_int_equal(hc->interval_ms, 10000);
+	assert_int_equal(hc->timeout_ms, 2000);
+	assert_int_equal(hc->healthy, 2);
+	assert_int_equal(hc->unhealthy, 5);
+	assert_int_equal(hc->mark.line, 8);
+	assert_int_equal(hc->mark.col, 5);
+
+	hc = &config_upstream(c, "c")->health_check;
+	assert_true(hc->enabled);
+	assert_string_equal(hc->path, "/live");
+	assert_int_equal(hc->interval_ms, 5000);
+	assert_int_equal(hc->timeout_ms, 2000);
+	assert_int_equal(hc->healthy, 4);
+	assert_int_equal(hc->unhealthy, 5);
+
+	/* Separate copies, not one string shared by the three. */
+	assert_ptr_not_equal(config_upstream(c, "a")->health_check.path,
+	    config_upstream(c, "b")->health_check.path);
+	config_unref(c);
+	config_diag_free(&d);
+
+	c = load(yaml2, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_false(config_upstream(c, "a")->health_check.enabled);
+	assert_null(config_upstream(c, "a")->health_check.path);
+	hc = &config_upstream(c, "b")->health_check;
+	assert_true(hc->enabled);
+	assert_string_equal(hc->path, "/healthz");
+	assert_int_equal(hc->interval_ms, 10000);
+	assert_int_equal(hc->timeout_ms, 1000);
+	config_unref(c);
+	config_diag_free(&d);
+
+	/* A failed load with inherited paths frees them all too. */
+	c = load(OK_HEAD
+	    "upstream_defaults: { health_check: { path: /ready } }\n"
+	    "upstreams:\n"
+	    "  a: { servers: [ \"127.0.0.1:1\" ], health_check: { path: /x } }\n"
+	    "  b: { servers: [ \"127.0.0.1:2\" ], health_check: { path: y } }\n"
+	    "  c: { servers: [ \"127.0.0.1:3\" ] }\n",
+	    &d);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(d.errors[0], "t.yaml:5:58: expected a path "
+	    "starting with \"/\", got \"y\"");
+	config_diag_free(&d);
+}
+
+/* retry.on: every word, statuses at both ends, the order does not matter. */
+static void
+test_retry_on(void **state)
+{
+	static const struct {
+		const char *on;
+		uint32_t kinds;
+		const char *statuses;
+	} cases[] = {
+		{ "[connect-failure, reset, timeout, 502, 503, 504]",
+		    RETRY_ON_CONNECT_FAILURE | RETRY_ON_RESET |
+			RETRY_ON_TIMEOUT,
+		    "502 503 504" },
+		{ "[504, timeout, 400, 599, reset]",
+		    RETRY_ON_TIMEOUT | RETRY_ON_RESET, "400 504 599" },
+		{ "[503]", 0, "503" },
+		{ "[reset, reset]", RETRY_ON_RESET, "" },
+		{ "[\"502\"]", 0, "502" },
+		{ "[]", 0, "" },
+	};
+	char yaml[512];
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		print_message("case: %s\n", cases[i].on);
+		snprintf(yaml, sizeof(yaml), OK_HEAD
+		    "upstream_defaults: { retry: { on: [ timeout, 429 ] } }\n"
+		    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], "
+		    "retry: { on: %s } } }\n"
+		    "routes: [ { name: all, upstream: a } ]\n",
+		    cases[i].on);
+		c = load(yaml, &d);
+		dump_diag(&d);
+		assert_non_null(c);
+		assert_int_equal(c->upstreams[0].retry.p.on_kinds,
+		    cases[i].kinds);
+		assert_retry_statuses(&c->upstreams[0].retry.p,
+		    cases[i].statuses);
+		/* The rest of retry is untouched by `on`. */
+		assert_int_equal(c->upstreams[0].retry.p.attempts, 2);
+		config_unref(c);
+		config_diag_free(&d);
+	}
+}
+
+static void
+test_fallback(void **state)
+{
+	static const char yaml[] = OK_HEAD
+	    "upstreams:\n"
+	    "  users: { servers: [ \"127.0.0.1:9003\" ] }\n"
+	    "  legacy: { servers: [ \"127.0.0.1:9001\" ] }\n"
+	    "  billing: { servers: [ \"127.0.0.1:9002\" ] }\n"
+	    "routes:\n"
+	    "  - name: short\n"
+	    "    match: { path_prefix: /s }\n"
+	    "    upstream: users\n"
+	    "    fallback: legacy\n"
+	    "  - name: long\n"
+	    "    match: { path_prefix: /l }\n"
+	    "    upstream: billing\n"
+	    "    fallback: { upstream: legacy, on: [failure, 404, 501] }\n"
+	    "  - name: long-default\n"
+	    "    match: { path_prefix: /d }\n"
+	    "    upstream: legacy\n"
+	    "    fallback: { upstream: billing }\n"
+	    "  - name: statuses-only\n"
+	    "    match: { path_prefix: /o }\n"
+	    "    upstream: users\n"
+	    "    fallback: { upstream: billing, on: [599, 400] }\n"
+	    "  - name: all-words\n"
+	    "    match: { path_prefix: /w }\n"
+	    "    upstream: users\n"
+	    "    fallback: { upstream: legacy, on: [unavailable, failure, "
+	    "503] }\n"
+	    "  - name: all\n"
+	    "    upstream: legacy\n";
+	struct config_diag d;
+	struct config *c;
+	const struct fallback_conf *f;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_int_equal(d.nwarnings, 0);
+	assert_int_equal(c->nroutes, 6);
+
+	/* Short form: on unavailable and on failure, no statuses. */
+	f = &c->routes[0].fallback;
+	assert_string_equal(f->upstream_name, "legacy");
+	assert_ptr_equal(f->upstream, &c->upstreams[1]);
+	assert_ptr_equal(f->upstream, config_upstream(c, "legacy"));
+	assert_ptr_equal(c->routes[0].upstream, &c->upstreams[0]);
+	assert_true(f->on_unavailable);
+	assert_true(f->on_failure);
+	assert_fallback_statuses(f, "");
+	assert_int_equal(f->mark.line, 10); /* the value */
+	assert_int_equal(f->mark.col, 15);
+
+	/* Long form: exactly what `on` lists. */
+	f = &c->routes[1].fallback;
+	assert_string_equal(f->upstream_name, "legacy");
+	assert_ptr_equal(f->upstream, &c->upstreams[1]);
+	assert_false(f->on_unavailable);
+	assert_true(f->on_failure);
+	assert_fallback_statuses(f, "404 501");
+	assert_true(fallback_on_status(f, 404));
+	assert_false(fallback_on_status(f, 405));
+	assert_false(fallback_on_status(f, 99));
+	assert_false(fallback_on_status(f, 700));
+	assert_int_equal(f->mark.line, 14); /* the upstream value */
+	assert_int_equal(f->mark.col, 27);
+
+	/* Long form without `on`: as the short form. */
+	f = &c->routes[2].fallback;
+	assert_ptr_equal(f->upstream, &c->upstreams[2]);
+	assert_true(f->on_unavailable);
+	assert_true(f->on_failure);
+	assert_fallback_statuses(f, "");
+
+	f = &c->routes[3].fallback;
+	assert_ptr_equal(f->upstream, config_upstream(c, "billing"));
+	assert_false(f->on_unavailable);
+	assert_false(f->on_failure);
+	assert_fallback_statuses(f, "400 599");
+
+	f = &c->routes[4].fallback;
+	assert_ptr_equal(f->upstream, config_upstream(c, "legacy"));
+	assert_true(f->on_unavailable);
+	assert_true(f->on_failure);
+	assert_fallback_statuses(f, "503");
+
+	f = &c->routes[5].fallback;
+	assert_null(f->upstream_name);
+	assert_null(f->upstream);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
 /* ---- in_file, files, options */
 
 static char *
@@ -1943,6 +2872,12 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_listeners),
+		cmocka_unit_test(test_resilience_defaults),
+		cmocka_unit_test(test_resilience_values),
+		cmocka_unit_test(test_resilience_inheritance),
+		cmocka_unit_test(test_health_check_inheritance),
+		cmocka_unit_test(test_retry_on),
+		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_collect),
 		cmocka_unit_test(test_warnings),

@@ -1,7 +1,9 @@
 /*
  * test_metrics: counting across workers, the text exposition (exact lines,
- * cumulative buckets, escaping, zero rows), the request table's overflow,
- * promtool's verdict when it is installed, and a scrape racing a writer.
+ * cumulative buckets, escaping, zero rows), the resilience counters
+ * (rejections, retries, skipped retries, budget exhaustion, fallbacks), the
+ * request table's overflow, promtool's verdict when it is installed, and a
+ * scrape racing a writer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,6 +214,64 @@ static const char tries_family[] =
     "outcome.\n"
     "# TYPE cutover_upstream_tries_total counter\n";
 
+/* The families of render_resilience(), HELP and TYPE lines. */
+#define REJECTED_FAMILY                                                      \
+	"# HELP cutover_upstream_rejected_total Requests refused by cutover "  \
+	"without trying the upstream, by reason.\n"                          \
+	"# TYPE cutover_upstream_rejected_total counter\n"
+#define RETRIES_FAMILY                                                       \
+	"# HELP cutover_retries_total Retries sent, by what failed the try "  \
+	"before.\n"                                                          \
+	"# TYPE cutover_retries_total counter\n"
+#define SKIPPED_FAMILY                                                       \
+	"# HELP cutover_retries_skipped_total Retries not made although the " \
+	"outcome was retryable, by reason.\n"                                \
+	"# TYPE cutover_retries_skipped_total counter\n"
+#define EXHAUSTED_FAMILY                                                     \
+	"# HELP cutover_retry_budget_exhausted_total Retries refused because " \
+	"the upstream's retry budget was spent.\n"                            \
+	"# TYPE cutover_retry_budget_exhausted_total counter\n"
+#define FALLBACKS_FAMILY                                                     \
+	"# HELP cutover_fallbacks_total Requests handed to a route's "        \
+	"fallback upstream, by reason.\n"                                    \
+	"# TYPE cutover_fallbacks_total counter\n"
+
+/* One upstream's rows of each per-upstream family, all zero. */
+#define REJECTED_ZERO(u)                                                     \
+	"cutover_upstream_rejected_total{upstream=\"" u                       \
+	"\",reason=\"breaker_open\"} 0\n"                                     \
+	"cutover_upstream_rejected_total{upstream=\"" u                       \
+	"\",reason=\"no_capacity\"} 0\n"                                      \
+	"cutover_upstream_rejected_total{upstream=\"" u                       \
+	"\",reason=\"pending_timeout\"} 0\n"
+#define RETRIES_ZERO(u)                                                      \
+	"cutover_retries_total{upstream=\"" u                                 \
+	"\",reason=\"connect_failure\"} 0\n"                                  \
+	"cutover_retries_total{upstream=\"" u "\",reason=\"reset\"} 0\n"       \
+	"cutover_retries_total{upstream=\"" u "\",reason=\"timeout\"} 0\n"     \
+	"cutover_retries_total{upstream=\"" u "\",reason=\"status\"} 0\n"
+#define SKIPPED_ZERO(u)                                                      \
+	"cutover_retries_skipped_total{upstream=\"" u                         \
+	"\",reason=\"budget\"} 0\n"                                           \
+	"cutover_retries_skipped_total{upstream=\"" u                         \
+	"\",reason=\"not_replayable\"} 0\n"                                   \
+	"cutover_retries_skipped_total{upstream=\"" u                         \
+	"\",reason=\"body_too_large\"} 0\n"                                   \
+	"cutover_retries_skipped_total{upstream=\"" u                         \
+	"\",reason=\"deadline\"} 0\n"                                         \
+	"cutover_retries_skipped_total{upstream=\"" u                         \
+	"\",reason=\"breaker\"} 0\n"
+#define EXHAUSTED_ZERO(u)                                                    \
+	"cutover_retry_budget_exhausted_total{upstream=\"" u "\"} 0\n"
+
+/* render_resilience() of the test config with nothing counted. */
+#define RESILIENCE_ZERO                                                      \
+	REJECTED_FAMILY REJECTED_ZERO("blue") REJECTED_ZERO(GREEN)            \
+	RETRIES_FAMILY RETRIES_ZERO("blue") RETRIES_ZERO(GREEN)               \
+	SKIPPED_FAMILY SKIPPED_ZERO("blue") SKIPPED_ZERO(GREEN)               \
+	EXHAUSTED_FAMILY EXHAUSTED_ZERO("blue") EXHAUSTED_ZERO(GREEN)         \
+	FALLBACKS_FAMILY
+
 static void
 test_render_exact(void **state)
 {
@@ -296,6 +356,8 @@ test_render_exact(void **state)
 	    "\",state=\"active\"} 0\n"
 	    "cutover_upstream_connections{upstream=\"" GREEN
 	    "\",state=\"idle\"} 0\n"
+	    /* No route of the test config has a fallback: no rows. */
+	    RESILIENCE_ZERO
 	    "# extra\n";
 
 	metrics_request(f->w[0], R_API, U_BLUE, 200, 3000);
@@ -616,6 +678,13 @@ test_empty_config(void **state)
 	metrics_try(w, 0, METRICS_TRY_SUCCESS);
 	metrics_connection(w, 0, 1);
 	metrics_upstream_conns(w, 0, 1, 1);
+	/* No upstream or route to count them for: ignored. */
+	metrics_rejected(w, 0, METRICS_REJECT_BREAKER_OPEN);
+	metrics_retry(w, 0, METRICS_RETRY_STATUS);
+	metrics_retry_skipped(w, 0, METRICS_SKIP_BUDGET);
+	metrics_budget_exhausted(w, 0);
+	metrics_fallback(w, 0, METRICS_FALLBACK_FAILURE);
+	metrics_fallback(w, NONE, METRICS_FALLBACK_FAILURE);
 	strbuf_init(&b);
 	metrics_render(&b, &cfg, &w, 1, NULL);
 	assert_true(has_line(b.s,
@@ -627,6 +696,13 @@ test_empty_config(void **state)
 	assert_true(has_line(b.s, "# TYPE cutover_upstream_tries_total counter"));
 	assert_int_equal(count_lines(b.s, "cutover_upstream_tries_total{"), 0);
 	assert_int_equal(count_lines(b.s, "cutover_connections_active{"), 0);
+	/* The resilience families are there, with no rows. */
+	assert_non_null(strstr(b.s, REJECTED_FAMILY RETRIES_FAMILY
+	    SKIPPED_FAMILY EXHAUSTED_FAMILY FALLBACKS_FAMILY));
+	assert_int_equal(count_lines(b.s, "cutover_upstream_rejected_total{"), 0);
+	assert_int_equal(count_lines(b.s, "cutover_retries"), 0);
+	assert_int_equal(count_lines(b.s, "cutover_retry_budget"), 0);
+	assert_int_equal(count_lines(b.s, "cutover_fallbacks_total{"), 0);
 	assert_int_equal(metrics_sum_requests(&w, 1, NONE, NONE), 2);
 	strbuf_free(&b);
 	metrics_worker_free(w);
@@ -640,8 +716,9 @@ test_empty_config(void **state)
 	    "upstream=\"blue\",outcome=\"success\"} 0"));
 	assert_int_equal(count_lines(b.s, "cutover_requests_total{"), 0);
 	assert_int_equal(count_lines(b.s, "cutover_request_duration"), 0);
-	assert_int_equal(count_lines(b.s, "# HELP "), 5);
-	assert_int_equal(count_lines(b.s, "# TYPE "), 5);
+	assert_int_equal(count_lines(b.s, "# HELP "), 10);
+	assert_int_equal(count_lines(b.s, "# TYPE "), 10);
+	assert_non_null(strstr(b.s, RESILIENCE_ZERO));
 	strbuf_free(&b);
 }
 
@@ -749,16 +826,47 @@ find_promtool(char *path, size_t len)
 	return found;
 }
 
+/* `promtool check metrics` must accept `text` (lint warnings included). */
+static void
+promtool_check(const char *promtool, const char *text)
+{
+	char file[] = "/tmp/test_metrics.XXXXXX";
+	char cmd[8192], buf[512];
+	struct strbuf output;
+	FILE *fp, *pp;
+	int fd, rc;
+
+	fd = mkstemp(file);
+	assert_true(fd != -1);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+	assert_int_equal(fclose(fp), 0);
+
+	snprintf(cmd, sizeof(cmd), "'%s' check metrics < '%s' 2>&1", promtool,
+	    file);
+	pp = popen(cmd, "r");
+	assert_non_null(pp);
+	strbuf_init(&output);
+	while (fgets(buf, sizeof(buf), pp) != NULL)
+		strbuf_adds(&output, buf);
+	rc = pclose(pp);
+	unlink(file);
+	if (rc != 0) {
+		print_error("promtool exit %d:\n%s\n--- input:\n%s", rc,
+		    output.s != NULL ? output.s : "", text);
+		strbuf_free(&output);
+		fail();
+	}
+	strbuf_free(&output);
+}
+
 static void
 test_promtool(void **state)
 {
 	struct fixture *f = *state;
-	char promtool[4096], file[] = "/tmp/test_metrics.XXXXXX";
-	char cmd[8192], buf[512];
-	struct strbuf output;
+	char promtool[4096];
 	const char *t;
-	FILE *fp, *pp;
-	int fd, rc;
 
 	if (!find_promtool(promtool, sizeof(promtool))) {
 		print_message("promtool not found; skipping\n");
@@ -776,30 +884,189 @@ test_promtool(void **state)
 	t = render(f, "# HELP cutover_config_reloads_total Reloads.\n"
 	    "# TYPE cutover_config_reloads_total counter\n"
 	    "cutover_config_reloads_total{result=\"ok\"} 1\n");
+	promtool_check(promtool, t);
+}
 
-	fd = mkstemp(file);
-	assert_true(fd != -1);
-	fp = fdopen(fd, "w");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(t, 1, strlen(t), fp), strlen(t));
-	assert_int_equal(fclose(fp), 0);
+/* ---- resilience counters, summed over workers */
 
-	snprintf(cmd, sizeof(cmd), "'%s' check metrics < '%s' 2>&1", promtool,
-	    file);
-	pp = popen(cmd, "r");
-	assert_non_null(pp);
-	strbuf_init(&output);
-	while (fgets(buf, sizeof(buf), pp) != NULL)
-		strbuf_adds(&output, buf);
-	rc = pclose(pp);
-	unlink(file);
-	if (rc != 0) {
-		print_error("promtool exit %d:\n%s\n--- input:\n%s", rc,
-		    output.s != NULL ? output.s : "", t);
-		strbuf_free(&output);
-		fail();
+/*
+ * Two workers count every reason of every resilience family (the third
+ * counts nothing); the scrape shows the sums, zeros included, and a
+ * fallbacks_total row set only for the route that has a fallback.
+ */
+static void
+test_resilience(void **state)
+{
+	struct fixture *f = *state;
+	/* The test routes, "api" with a fallback from blue to green. */
+	struct route_conf routes[NELEM(test_routes)];
+	const char *want =
+	    REJECTED_FAMILY
+	    "cutover_upstream_rejected_total{upstream=\"blue\","
+	    "reason=\"breaker_open\"} 5\n"
+	    "cutover_upstream_rejected_total{upstream=\"blue\","
+	    "reason=\"no_capacity\"} 0\n"
+	    "cutover_upstream_rejected_total{upstream=\"blue\","
+	    "reason=\"pending_timeout\"} 1\n"
+	    "cutover_upstream_rejected_total{upstream=\"" GREEN "\","
+	    "reason=\"breaker_open\"} 0\n"
+	    "cutover_upstream_rejected_total{upstream=\"" GREEN "\","
+	    "reason=\"no_capacity\"} 5\n"
+	    "cutover_upstream_rejected_total{upstream=\"" GREEN "\","
+	    "reason=\"pending_timeout\"} 0\n"
+	    RETRIES_FAMILY
+	    "cutover_retries_total{upstream=\"blue\","
+	    "reason=\"connect_failure\"} 1\n"
+	    "cutover_retries_total{upstream=\"blue\",reason=\"reset\"} 0\n"
+	    "cutover_retries_total{upstream=\"blue\",reason=\"timeout\"} 0\n"
+	    "cutover_retries_total{upstream=\"blue\",reason=\"status\"} 5\n"
+	    "cutover_retries_total{upstream=\"" GREEN "\","
+	    "reason=\"connect_failure\"} 0\n"
+	    "cutover_retries_total{upstream=\"" GREEN "\",reason=\"reset\"} 2\n"
+	    "cutover_retries_total{upstream=\"" GREEN "\",reason=\"timeout\"} "
+	    "1\n"
+	    "cutover_retries_total{upstream=\"" GREEN "\",reason=\"status\"} "
+	    "0\n"
+	    SKIPPED_FAMILY
+	    "cutover_retries_skipped_total{upstream=\"blue\","
+	    "reason=\"budget\"} 3\n"
+	    "cutover_retries_skipped_total{upstream=\"blue\","
+	    "reason=\"not_replayable\"} 1\n"
+	    "cutover_retries_skipped_total{upstream=\"blue\","
+	    "reason=\"body_too_large\"} 0\n"
+	    "cutover_retries_skipped_total{upstream=\"blue\","
+	    "reason=\"deadline\"} 0\n"
+	    "cutover_retries_skipped_total{upstream=\"blue\","
+	    "reason=\"breaker\"} 0\n"
+	    "cutover_retries_skipped_total{upstream=\"" GREEN "\","
+	    "reason=\"budget\"} 0\n"
+	    "cutover_retries_skipped_total{upstream=\"" GREEN "\","
+	    "reason=\"not_replayable\"} 0\n"
+	    "cutover_retries_skipped_total{upstream=\"" GREEN "\","
+	    "reason=\"body_too_large\"} 1\n"
+	    "cutover_retries_skipped_total{upstream=\"" GREEN "\","
+	    "reason=\"deadline\"} 1\n"
+	    "cutover_retries_skipped_total{upstream=\"" GREEN "\","
+	    "reason=\"breaker\"} 3\n"
+	    EXHAUSTED_FAMILY
+	    "cutover_retry_budget_exhausted_total{upstream=\"blue\"} 3\n"
+	    "cutover_retry_budget_exhausted_total{upstream=\"" GREEN "\"} 1\n"
+	    FALLBACKS_FAMILY
+	    "cutover_fallbacks_total{route=\"api\",from=\"blue\",to=\"" GREEN
+	    "\",reason=\"unavailable\"} 3\n"
+	    "cutover_fallbacks_total{route=\"api\",from=\"blue\",to=\"" GREEN
+	    "\",reason=\"failure\"} 4\n"
+	    "cutover_fallbacks_total{route=\"api\",from=\"blue\",to=\"" GREEN
+	    "\",reason=\"status\"} 1\n";
+	char promtool[4096];
+	const char *t, *p;
+	int i;
+
+	memcpy(routes, test_routes, sizeof(routes));
+	routes[R_API].upstream = &test_upstreams[U_BLUE];
+	routes[R_API].upstream_name = test_upstreams[U_BLUE].name;
+	routes[R_API].fallback.upstream = &test_upstreams[U_GREEN];
+	routes[R_API].fallback.upstream_name = test_upstreams[U_GREEN].name;
+	routes[R_WEIRD].upstream = &test_upstreams[U_GREEN];
+	routes[R_WEIRD].upstream_name = test_upstreams[U_GREEN].name;
+	f->cfg.routes = routes;
+
+	/* Before anything is counted: every row, at zero. */
+	t = render(f, NULL);
+	p = strstr(t, REJECTED_FAMILY);
+	assert_non_null(p);
+	assert_int_equal(count_lines(p, "cutover_upstream_rejected_total{"), 6);
+	assert_int_equal(count_lines(p, "cutover_retries_total{"), 8);
+	assert_int_equal(count_lines(p, "cutover_retries_skipped_total{"), 10);
+	assert_int_equal(count_lines(p,
+	    "cutover_retry_budget_exhausted_total{"), 2);
+	assert_int_equal(count_lines(p, "cutover_fallbacks_total{"), 3);
+	assert_line(t, "cutover_fallbacks_total{route=\"api\",from=\"blue\","
+	    "to=\"" GREEN "\",reason=\"status\"} 0");
+
+	/* cutover_upstream_rejected_total */
+	for (i = 0; i < 3; i++)
+		metrics_rejected(f->w[0], U_BLUE, METRICS_REJECT_BREAKER_OPEN);
+	metrics_rejected(f->w[0], U_GREEN, METRICS_REJECT_NO_CAPACITY);
+	for (i = 0; i < 2; i++)
+		metrics_rejected(f->w[1], U_BLUE, METRICS_REJECT_BREAKER_OPEN);
+	metrics_rejected(f->w[1], U_BLUE, METRICS_REJECT_PENDING_TIMEOUT);
+	for (i = 0; i < 4; i++)
+		metrics_rejected(f->w[1], U_GREEN, METRICS_REJECT_NO_CAPACITY);
+	/* cutover_retries_total */
+	metrics_retry(f->w[0], U_BLUE, METRICS_RETRY_CONNECT_FAILURE);
+	for (i = 0; i < 2; i++)
+		metrics_retry(f->w[0], U_BLUE, METRICS_RETRY_STATUS);
+	for (i = 0; i < 3; i++)
+		metrics_retry(f->w[1], U_BLUE, METRICS_RETRY_STATUS);
+	metrics_retry(f->w[1], U_GREEN, METRICS_RETRY_TIMEOUT);
+	for (i = 0; i < 2; i++)
+		metrics_retry(f->w[1], U_GREEN, METRICS_RETRY_RESET);
+	/* cutover_retries_skipped_total */
+	for (i = 0; i < 2; i++)
+		metrics_retry_skipped(f->w[0], U_BLUE, METRICS_SKIP_BUDGET);
+	metrics_retry_skipped(f->w[0], U_GREEN, METRICS_SKIP_BODY_TOO_LARGE);
+	metrics_retry_skipped(f->w[1], U_BLUE, METRICS_SKIP_BUDGET);
+	metrics_retry_skipped(f->w[1], U_BLUE, METRICS_SKIP_NOT_REPLAYABLE);
+	metrics_retry_skipped(f->w[1], U_GREEN, METRICS_SKIP_DEADLINE);
+	for (i = 0; i < 3; i++)
+		metrics_retry_skipped(f->w[1], U_GREEN, METRICS_SKIP_BREAKER);
+	/* cutover_retry_budget_exhausted_total */
+	metrics_budget_exhausted(f->w[0], U_BLUE);
+	for (i = 0; i < 2; i++)
+		metrics_budget_exhausted(f->w[1], U_BLUE);
+	metrics_budget_exhausted(f->w[1], U_GREEN);
+	/* cutover_fallbacks_total */
+	for (i = 0; i < 2; i++)
+		metrics_fallback(f->w[0], R_API, METRICS_FALLBACK_UNAVAILABLE);
+	metrics_fallback(f->w[0], R_API, METRICS_FALLBACK_STATUS);
+	metrics_fallback(f->w[1], R_API, METRICS_FALLBACK_UNAVAILABLE);
+	for (i = 0; i < 4; i++)
+		metrics_fallback(f->w[1], R_API, METRICS_FALLBACK_FAILURE);
+	/* Counted for a route without a fallback: not rendered. */
+	for (i = 0; i < 5; i++)
+		metrics_fallback(f->w[1], R_WEIRD, METRICS_FALLBACK_FAILURE);
+	/* Indices out of range: ignored. */
+	metrics_rejected(f->w[0], 2, METRICS_REJECT_BREAKER_OPEN);
+	metrics_rejected(f->w[0], NONE, METRICS_REJECT_NO_CAPACITY);
+	metrics_retry(f->w[0], 7, METRICS_RETRY_STATUS);
+	metrics_retry_skipped(f->w[1], NONE, METRICS_SKIP_BUDGET);
+	metrics_budget_exhausted(f->w[1], 2);
+	metrics_budget_exhausted(f->w[1], NONE);
+	metrics_fallback(f->w[0], 2, METRICS_FALLBACK_UNAVAILABLE);
+	metrics_fallback(f->w[0], NONE, METRICS_FALLBACK_STATUS);
+
+	/* The resilience families close the exposition (no `extra`). */
+	t = render(f, NULL);
+	p = strstr(t, REJECTED_FAMILY);
+	assert_non_null(p);
+	assert_string_equal(p, want);
+	/* The families before them did not move. */
+	assert_int_equal(count_lines(t, "cutover_requests_total{"), 0);
+	assert_line(t, "cutover_upstream_tries_total{upstream=\"blue\","
+	    "outcome=\"success\"} 0");
+	/* A second scrape is the same. */
+	assert_string_equal(strstr(render(f, NULL), REJECTED_FAMILY), want);
+
+	/* Without the fallback, its rows go. */
+	routes[R_API].fallback.upstream = NULL;
+	routes[R_API].fallback.upstream_name = NULL;
+	t = render(f, NULL);
+	assert_int_equal(count_lines(t, "cutover_fallbacks_total{"), 0);
+	assert_line(t, "cutover_retry_budget_exhausted_total{upstream=\"blue\"} "
+	    "3");
+	/* A route with a fallback but no upstream (a respond route) has none. */
+	routes[R_API].upstream = NULL;
+	routes[R_API].fallback.upstream = &test_upstreams[U_GREEN];
+	t = render(f, NULL);
+	assert_int_equal(count_lines(t, "cutover_fallbacks_total{"), 0);
+	routes[R_API].upstream = &test_upstreams[U_BLUE];
+
+	if (!find_promtool(promtool, sizeof(promtool))) {
+		print_message("promtool not found; skipping its check\n");
+		return;
 	}
-	strbuf_free(&output);
+	promtool_check(promtool, render(f, NULL));
 }
 
 /* ---- a scrape racing the writer */
@@ -919,6 +1186,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup,
 		    teardown),
 		cmocka_unit_test(test_empty_config),
+		cmocka_unit_test_setup_teardown(test_resilience, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_extra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow, setup,
 		    teardown),
