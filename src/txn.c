@@ -35,7 +35,7 @@
 /* Longest upstream response head we accept. */
 #define TXN_MAX_RESPONSE_HEAD (64 * 1024)
 /* How long a FIN on a reused connection waits for the RST that tells "never read". */
-#define TXN_RST_WAIT_MS 20
+#define TXN_RST_WAIT_MS 50
 /* Tries lost to stale pooled connections that do not count as attempts. */
 #define TXN_MAX_STALE_RETRIES 3
 
@@ -52,8 +52,8 @@ static void txn_keep_for_replay(struct txn *t, struct evbuffer *in,
 static void txn_pump_response(struct txn *t);
 static void txn_read_response_head(struct txn *t);
 static bool txn_response_diverted(struct txn *t, const struct http_head *h);
-static enum try_outcome txn_reset_outcome(const struct txn *t);
-static bool txn_fin_then_rst(const struct upstream_conn *uc);
+static enum try_outcome txn_reset_outcome(struct txn *t);
+static bool txn_fin_then_rst(struct txn *t);
 static bool txn_await_rst(struct txn *t);
 static void txn_rst_checked(struct txn *t);
 static uint64_t txn_deadline_left_ms(const struct txn *t);
@@ -567,6 +567,7 @@ txn_send_try(struct txn *t)
 		timer_arm(&t->phase_timer, up->connect_timeout_ms);
 	}
 	t->try_out_mark = t->uc->s.bytes_out;
+	t->closed_unread = false;
 	hlen = evbuffer_get_length(head);
 	evbuffer_add(t->uc->s.out, evbuffer_pullup(head, (ssize_t)hlen), hlen - 2);
 	/* Tries lost to stale connections were never seen: not replays. */
@@ -1093,11 +1094,10 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
  * the upstream (stale); anything else may have been processed.
  */
 static enum try_outcome
-txn_reset_outcome(const struct txn *t)
+txn_reset_outcome(struct txn *t)
 {
 	if (t->uc != NULL && t->uc->uses > 0 &&
-	    (t->uc->s.bytes_out == t->try_out_mark ||
-		txn_fin_then_rst(t->uc)))
+	    (t->uc->s.bytes_out == t->try_out_mark || txn_fin_then_rst(t)))
 		return OUTCOME_RESET_UNSENT;
 	return OUTCOME_RESET;
 }
@@ -1112,19 +1112,22 @@ txn_reset_outcome(const struct txn *t)
  * (ECONNRESET when it came before we had read the FIN).
  */
 static bool
-txn_fin_then_rst(const struct upstream_conn *uc)
+txn_fin_then_rst(struct txn *t)
 {
+	const struct upstream_conn *uc = t->uc;
 	int err = 0;
 	socklen_t len = sizeof(err);
 
+	if (t->closed_unread)
+		return true;
 	if (!(uc->s.flags & STREAM_F_EOF))
 		return false;
 	/* After our FIN a write only fails once the RST came (and may have taken SO_ERROR). */
-	if (uc->s.saved_errno == EPIPE)
-		return true;
-	if (getsockopt(uc->s.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		return false;
-	return err == EPIPE || err == ECONNRESET;
+	if (uc->s.saved_errno == EPIPE ||
+	    (getsockopt(uc->s.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+		(err == EPIPE || err == ECONNRESET)))
+		t->closed_unread = true; /* SO_ERROR reads once: remember it */
+	return t->closed_unread;
 }
 
 /*
@@ -1139,7 +1142,7 @@ txn_await_rst(struct txn *t)
 
 	if (uc == NULL || uc->uses == 0 || txn_replay_safe(t) ||
 	    uc->s.bytes_out == t->try_out_mark ||
-	    evbuffer_get_length(uc->s.in) > 0 || txn_fin_then_rst(uc))
+	    evbuffer_get_length(uc->s.in) > 0 || txn_fin_then_rst(t))
 		return false;
 	t->wait = TXN_WAIT_RST;
 	stream_read_stop(&uc->s);
