@@ -45,6 +45,7 @@ static void explain_share(struct strbuf *out, unsigned long part,
     unsigned long whole);
 static const struct upstream_conf *explain_upstream(const struct config *cfg,
     const struct route_conf *r);
+static void explain_fallback(struct strbuf *out, const struct fallback_conf *f);
 static void explain_target(struct strbuf *out, const struct config *cfg,
     const struct route_conf *r, const char *path, size_t plen,
     const struct target_parts *tp);
@@ -236,8 +237,35 @@ explain_target(struct strbuf *out, const struct config *cfg,
 	strbuf_adds(out, "\n");
 	free(rewritten);
 
-	/* config.h has no fallback yet (SPEC 4.4): always none for now */
-	strbuf_adds(out, "  fallback: none\n");
+	explain_fallback(out, &r->fallback);
+}
+
+/* "fallback: legacy on unavailable, failure, 404" (SPEC 4.4), or none. */
+static void
+explain_fallback(struct strbuf *out, const struct fallback_conf *f)
+{
+	const char *sep = " on ";
+
+	if (f->upstream == NULL) {
+		strbuf_adds(out, "  fallback: none\n");
+		return;
+	}
+	strbuf_addf(out, "  fallback: %s", f->upstream->name);
+	if (f->on_unavailable) {
+		strbuf_addf(out, "%sunavailable", sep);
+		sep = ", ";
+	}
+	if (f->on_failure) {
+		strbuf_addf(out, "%sfailure", sep);
+		sep = ", ";
+	}
+	for (int s = 400; s < 600; s++) {
+		if (fallback_on_status(f, s)) {
+			strbuf_addf(out, "%s%d", sep, s);
+			sep = ", ";
+		}
+	}
+	strbuf_adds(out, "\n");
 }
 
 int

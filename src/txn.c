@@ -336,6 +336,7 @@ txn_start(struct txn *t, struct http_head *h)
 	t->holds_slot = false;
 	memset(&t->ticket, 0, sizeof(t->ticket));
 	t->attempts = 0;
+	t->first_counted = false;
 	t->stale_retries = 0;
 	t->last_server = SIZE_MAX;
 	t->last_fail_status = 502;
@@ -546,8 +547,11 @@ txn_send_try(struct txn *t)
 	t->attempts++;
 	t->try_start_us = txn_now_us();
 	t->resp_scan_pos = 0;
-	if (rt != NULL && t->attempts == 1)
+	/* Once per upstream (a stale-connection retry is not a new first try). */
+	if (rt != NULL && !t->first_counted) {
+		t->first_counted = true;
 		budget_first_try(&rt->budget, txn_now_ms());
+	}
 
 	t->uc = upconn_take_idle(ps, &txn_up_ops, t);
 	if (t->uc != NULL) {
@@ -1457,6 +1461,7 @@ txn_fallback(struct txn *t, enum metrics_fallback reason)
 	t->fallback_reason = txn_fallback_names[reason];
 	t->up = f->upstream;
 	t->attempts = 0;
+	t->first_counted = false;
 	t->last_server = SIZE_MAX;
 	txn_try(t);
 	return true;

@@ -120,6 +120,7 @@ struct txn {
 	bool idempotent;	  /* replay-safe: method, or an Idempotency-Key */
 	bool expect_100;	  /* answer 100 Continue on the first try */
 	bool holds_slot;	  /* counted in up->rt->busy */
+	bool first_counted;	  /* the current upstream's budget has this request's first try */
 	bool closed_unread;	  /* this try's connection: FIN then RST (never read) */
 	struct breaker_ticket ticket;
 	unsigned attempts;	  /* tries on the current upstream */

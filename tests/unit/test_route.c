@@ -542,7 +542,11 @@ static struct route_conf routes[] = {
 	    .match = { .path_kind = PATH_MATCH_PREFIX, .path = "/api",
 		.headers = hdr_in, .nheaders = 1 },
 	    .upstream_name = "users",
-	    .rewrite = { REWRITE_REPLACE_PREFIX, "/api/users", "/v2" } },
+	    .rewrite = { REWRITE_REPLACE_PREFIX, "/api/users", "/v2" },
+	    /* on: [failure, 404, 501] (bits 404-100 and 501-100) */
+	    .fallback = { .upstream_name = "legacy", .upstream = &upstreams[0],
+		.on_failure = true,
+		.on_status = { [38] = 0x01, [50] = 0x02 } } },
 	{ .name = "retired-reports", .active = true,
 	    .match = { .path_kind = PATH_MATCH_PREFIX, .path = "/reports/old" },
 	    .has_respond = true,
@@ -719,7 +723,7 @@ static const struct explain_case explain_cases[] = {
 	    "  upstream: users (share 100%)\n"
 	    "    server users.internal:9100 weight 3 (100%)\n"
 	    "  rewrite: replace_prefix /api/users to /v2 -> /v2/7?\n"
-	    "  fallback: none\n" },
+	    "  fallback: legacy on failure, 404, 501\n" },
 	/* a respond route; the inactive route's conditions hold */
 	{ "GET", "/reports/old/2019", { "Host: a.example.com" }, 0,
 	    "request: GET /reports/old/2019 host=a.example.com\n"
