@@ -941,6 +941,7 @@ txn_read_response_head(struct txn *t)
 		    t->up->response_timeout_ms);
 		if (h.framing == HTTP_FRAMING_NONE) {
 			txn_set_resp(t, TXN_RESP_DONE);
+			txn_release_slot(t);
 			stream_flush(&c->s);
 			{
 				bool reuse = evbuffer_get_length(in) == 0 &&
@@ -1008,6 +1009,12 @@ txn_pump_response(struct txn *t)
 			return;
 		}
 	}
+	/*
+	 * The slot goes back before the client can see the end: its next
+	 * request, maybe on another worker, must find it free.
+	 */
+	if (t->resp == TXN_RESP_DONE)
+		txn_release_slot(t);
 	stream_flush(&c->s);
 	if (t->resp == TXN_RESP_DONE) {
 		/* Bytes after a complete response poison the connection (U10). */
@@ -1050,6 +1057,7 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 			if (t->resp_chunked_out)
 				http_msg_last_chunk(c->s.out);
 			txn_set_resp(t, TXN_RESP_DONE);
+			txn_release_slot(t);
 			stream_flush(&c->s);
 			{
 				bool ka = t->keepalive;

@@ -4,14 +4,14 @@ run, operator control through the admin API, and the metrics, /upstreams
 and event-log lines that show it. Retries are off (attempts 1) unless a
 test says otherwise, so every count at the upstream is exact."""
 
-import http.client
 import json
-import os
 import re
 import time
 
 import harness
 from harness import Cutover, assert_error, echoed, free_port, server, simple_config, wait_until
+from probes import (admin_call, breaker_state, events, expect, force, log_line, metrics,
+                    observed, upstreams)
 from upstream import (Upstream, close_before_head, counted_status, delay, echo, never, status,
                       switch)
 
@@ -31,65 +31,7 @@ def config(up, breaker=None, retry=None, upstream=None, **top):
          "retry": dict(retry or {"attempts": 1}),
          "breaker": dict(breaker or {})}
     u.update(upstream or {})
-    cfg = simple_config(up, upstream=u, **top)
-    logpath = os.path.join(harness.tmpdir(), "access.log")
-    cfg["access_log"] = {"path": logpath}
-    port = free_port()
-    cfg["admin"] = {"address": "127.0.0.1:%d" % port}
-    return cfg, logpath, port
-
-
-def read_log(path):
-    try:
-        with open(path) as f:
-            return [json.loads(x) for x in f.read().splitlines() if x.strip()]
-    except OSError:
-        return []
-
-
-def log_line(path, rid, timeout=3.0):
-    def find():
-        for x in read_log(path):
-            if x.get("request_id") == rid:
-                return x
-        return None
-    return wait_until(find, timeout, "the access log line of request %s" % rid)
-
-
-def admin_call(port, path, method="GET", body=None, timeout=3.0):
-    """(status, body text); retries while the admin listener is not up yet."""
-    deadline = time.time() + timeout
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            hdrs = {"Content-Type": "application/json"} if body is not None else {}
-            conn.request(method, path, body=body, headers=hdrs)
-            r = conn.getresponse()
-            text = r.read().decode("utf-8", "replace")
-            conn.close()
-            return r.status, text
-        except (ConnectionRefusedError, ConnectionResetError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def force(port, state, name="app"):
-    st, text = admin_call(port, "/upstreams/%s/breaker" % name, "POST",
-                          json.dumps({"state": state}))
-    assert st == 200, "POST /upstreams/%s/breaker %s: %d %s" % (name, state, st, text[:300])
-    json.loads(text)  # a JSON answer
-    return text
-
-
-def upstreams(port):
-    st, text = admin_call(port, "/upstreams")
-    assert st == 200, "GET /upstreams: %d %s" % (st, text[:200])
-    return {u["name"]: u for u in json.loads(text)["upstreams"]}
-
-
-def breaker_state(port, name="app"):
-    return upstreams(port)[name]["breaker"]["state"]
+    return observed(simple_config(up, upstream=u, **top))
 
 
 def wait_state(port, want, timeout=3.0, name="app"):
@@ -105,56 +47,6 @@ def wait_state(port, want, timeout=3.0, name="app"):
     except AssertionError:
         raise AssertionError("breaker of %s never became %s within %.1fs; states seen: %r"
                              % (name, want, timeout, seen))
-
-
-_SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$')
-_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def metrics(port):
-    st, text = admin_call(port, "/metrics")
-    assert st == 200, "GET /metrics: %d %s" % (st, text[:200])
-    return text
-
-
-def metric(text, name, **labels):
-    """Sum of the samples of `name` whose labels include `labels` (0 if none)."""
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        m = _SAMPLE.match(line.strip())
-        if not m or m.group(1) != name:
-            continue
-        have = dict(_LABEL.findall(m.group(2) or ""))
-        if all(have.get(k) == str(v) for k, v in labels.items()):
-            total += float(m.group(3))
-    return total
-
-
-def expect(text, name, want, op="==", **labels):
-    """Assert that metric() of these labels compares `op` to want; on
-    failure show every sample of the family."""
-    got = metric(text, name, **labels)
-    ok = {"==": got == want, ">=": got >= want, ">": got > want, "<=": got <= want}[op]
-    if not ok:
-        fam = [x for x in text.splitlines() if x.startswith(name)]
-        raise AssertionError("%s%r = %g, want %s %g; samples:\n%s"
-                             % (name, labels, got, op, want, "\n".join(fam) or "(none)"))
-
-
-def events(cut, name):
-    """Event-log lines of event `name` as dicts; the raw line under "_line"."""
-    out = []
-    for line in cut.stderr.splitlines():
-        if (" event=%s " % name) not in (line + " "):
-            continue
-        kv = {"_line": line}
-        for k, v in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)', line):
-            kv[k] = v[1:-1] if v.startswith('"') else v
-        if kv.get("event") == name:
-            out.append(kv)
-    return out
 
 
 def transitions(cut):

@@ -11,15 +11,11 @@ flag UO, are counted in cutover_upstream_rejected_total, never reach the
 upstream and are not breaker failures.
 """
 
-import http.client
-import json
-import os
-import re
 import threading
 import time
 
-import harness
-from harness import Cutover, assert_error, echoed, free_port, server, simple_config, wait_until
+from harness import Cutover, assert_error, echoed, server, simple_config
+from probes import log_line, metric, metrics, observed, upstreams
 from upstream import Upstream, delay, echo
 
 # ------------------------------------------------------------------ helpers
@@ -48,75 +44,11 @@ def tracked(gauge, then):
     return b
 
 
-def observed(cfg):
-    """Add an access log file and an admin listener; (cfg, log path, admin port)."""
-    path = os.path.join(harness.tmpdir(), "access.log")
-    port = free_port()
-    cfg["access_log"] = {"path": path}
-    cfg["admin"] = {"address": "127.0.0.1:%d" % port}
-    return cfg, path, port
-
-
 def bulkhead_config(up, max_connections, max_pending, pending_timeout, **extra):
     u = {"max_connections": max_connections, "max_pending": max_pending,
          "pending_timeout": pending_timeout}
     u.update(extra)
     return observed(simple_config(up, upstream=u, shutdown_timeout="2s"))
-
-
-def admin_call(port, method, path, body=None, timeout=3.0):
-    """(status, body text); retries (bounded) until the admin listener is up."""
-    deadline = time.time() + timeout
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            headers = {"Content-Type": "application/json"} if body is not None else {}
-            conn.request(method, path, body=body, headers=headers)
-            r = conn.getresponse()
-            text = r.read().decode("utf-8", "replace")
-            conn.close()
-            return r.status, text
-        except (ConnectionRefusedError, ConnectionResetError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-_SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
-_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def metric(port, name, **labels):
-    """Value of the sample `name` whose labels include `labels`, or None."""
-    st, text = admin_call(port, "GET", "/metrics")
-    assert st == 200, "GET /metrics: %d" % st
-    for line in text.splitlines():
-        m = _SAMPLE.match(line)
-        if not m or m.group(1) != name:
-            continue
-        have = dict(_LABEL.findall(m.group(2) or ""))
-        if all(have.get(k) == v for k, v in labels.items()):
-            return float(m.group(3))
-    return None
-
-
-def log_line(path, request_id, timeout=3.0):
-    """The access-log line of that request (bounded wait for it)."""
-    found = []
-
-    def ready():
-        try:
-            with open(path) as f:
-                for line in f.read().splitlines():
-                    d = json.loads(line)
-                    if d.get("request_id") == request_id:
-                        found.append(d)
-                        return True
-        except OSError:
-            pass
-        return False
-    wait_until(ready, timeout, "access log line of %s" % request_id)
-    return found[0]
 
 
 def send(cut, target, rid=None):
@@ -169,8 +101,10 @@ def test_a_waiter_gets_the_free_slot_and_a_full_queue_is_refused_at_once():
     assert line["upstream"] == "app", line
     ok = log_line(logpath, "bh-3")
     assert ok["status"] == 200 and "UO" not in ok["flags"], ok
-    assert metric(port, "cutover_upstream_rejected_total", upstream="app", reason="no_capacity") == 1
-    assert not metric(port, "cutover_upstream_rejected_total", upstream="app", reason="pending_timeout")
+    assert metric(metrics(port), "cutover_upstream_rejected_total",
+                  upstream="app", reason="no_capacity") == 1
+    assert not metric(metrics(port), "cutover_upstream_rejected_total",
+                      upstream="app", reason="pending_timeout")
 
 
 def test_a_waiter_gets_503_after_pending_timeout():
@@ -189,8 +123,10 @@ def test_a_waiter_gets_503_after_pending_timeout():
     assert up.targets() == ["/1"], "the timed-out waiter reached the upstream: %r" % up.targets()
     line = log_line(logpath, "bh-wait")
     assert line["status"] == 503 and "UO" in line["flags"], line
-    assert metric(port, "cutover_upstream_rejected_total", upstream="app", reason="pending_timeout") == 1
-    assert not metric(port, "cutover_upstream_rejected_total", upstream="app", reason="no_capacity")
+    assert metric(metrics(port), "cutover_upstream_rejected_total",
+                  upstream="app", reason="pending_timeout") == 1
+    assert not metric(metrics(port), "cutover_upstream_rejected_total",
+                      upstream="app", reason="no_capacity")
 
 
 def test_waiters_go_oldest_first():
@@ -281,8 +217,10 @@ def test_a_full_upstream_does_not_slow_another():
     assert len(fast.requests) == 80, "fast saw %d requests" % len(fast.requests)
     assert len(slow.requests) == 2 and g.peak <= 2, \
         "slow saw %d requests (%d at once) with max_connections 2" % (len(slow.requests), g.peak)
-    assert metric(port, "cutover_upstream_rejected_total", upstream="slow", reason="no_capacity") == 3
-    assert not metric(port, "cutover_upstream_rejected_total", upstream="fast", reason="no_capacity")
+    assert metric(metrics(port), "cutover_upstream_rejected_total",
+                  upstream="slow", reason="no_capacity") == 3
+    assert not metric(metrics(port), "cutover_upstream_rejected_total",
+                      upstream="fast", reason="no_capacity")
     for c in held:
         c.close()
     slow.stop()  # end the held requests now, not at the drain
@@ -298,12 +236,11 @@ def test_rejections_are_not_breaker_failures():
     up.wait_requests(1, timeout=1.0)
     for i in range(6):
         assert_refused(cut.request("GET", "/r%d" % i), "rejection %d" % i)
-    st, body = admin_call(port, "GET", "/upstreams")
-    assert st == 200, st
-    (app,) = [u for u in json.loads(body)["upstreams"] if u["name"] == "app"]
+    app = upstreams(port)["app"]
     assert app["breaker"]["state"] == "closed", "breaker after 6 rejections: %r" % app["breaker"]
-    assert metric(port, "cutover_upstream_breaker_state", upstream="app") == 0
-    assert metric(port, "cutover_upstream_rejected_total", upstream="app", reason="no_capacity") == 6
+    assert metric(metrics(port), "cutover_upstream_breaker_state", upstream="app") == 0
+    assert metric(metrics(port), "cutover_upstream_rejected_total",
+                  upstream="app", reason="no_capacity") == 6
     echoed(c1.read_response(timeout=5))
     r = cut.request("GET", "/after")
     echoed(r)

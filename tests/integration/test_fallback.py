@@ -8,14 +8,11 @@ event line `event=fallback route= from= to= reason= request_id=` goes to
 stderr. A fallback never falls back again.
 """
 
-import http.client
-import json
-import os
-import re
 import time
 
 import harness
-from harness import Cutover, assert_error, echo_header, echoed, free_port, server, wait_until
+from harness import Cutover, assert_error, echo_header, echoed, server, wait_until
+from probes import breaker_state, events, force, log_line, metric, metrics, observed
 from upstream import (Upstream, close_before_head, delay, echo, never, raw, status,
                       unused_address)
 
@@ -36,105 +33,26 @@ def fb_config(app, legacy, fallback="legacy", app_extra=None, legacy_extra=None,
     route = {"name": "all", "match": {"path_prefix": "/"}, "upstream": "app"}
     if fallback is not None:
         route["fallback"] = fallback
-    path = os.path.join(harness.tmpdir(), "access.log")
-    port = free_port()
-    cfg = {
+    return observed({
         "shutdown_timeout": "2s",
         "upstreams": {"app": a, "legacy": b},
         "routes": list(extra_routes) + [route],
-        "access_log": {"path": path},
-        "admin": {"address": "127.0.0.1:%d" % port},
-    }
-    return cfg, path, port
-
-
-def admin_call(port, method, path, body=None, timeout=3.0):
-    """(status, body text); retries (bounded) until the admin listener is up."""
-    deadline = time.time() + timeout
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            headers = {"Content-Type": "application/json"} if body is not None else {}
-            conn.request(method, path, body=body, headers=headers)
-            r = conn.getresponse()
-            text = r.read().decode("utf-8", "replace")
-            conn.close()
-            return r.status, text
-        except (ConnectionRefusedError, ConnectionResetError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
+    })
 
 
 def force_open(port, name):
-    st, body = admin_call(port, "POST", "/upstreams/%s/breaker" % name, json.dumps({"state": "open"}))
-    assert st == 200, "forcing %s open: %d %s" % (name, st, body[:200])
-
-    def is_open():
-        _, text = admin_call(port, "GET", "/upstreams")
-        for u in json.loads(text)["upstreams"]:
-            if u["name"] == name:
-                return u["breaker"]["state"] != "closed"
-        return False
-    wait_until(is_open, 2, "breaker of %s shown open" % name)
-
-
-_SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
-_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def metric(port, name, **labels):
-    """Sum of the samples `name` whose labels include `labels`; None if none."""
-    st, text = admin_call(port, "GET", "/metrics")
-    assert st == 200, "GET /metrics: %d" % st
-    total = None
-    for line in text.splitlines():
-        m = _SAMPLE.match(line)
-        if not m or m.group(1) != name:
-            continue
-        have = dict(_LABEL.findall(m.group(2) or ""))
-        if all(have.get(k) == v for k, v in labels.items()):
-            total = (total or 0) + float(m.group(3))
-    return total
+    """Force the breaker of upstream `name` open and wait until /upstreams
+    shows it so."""
+    force(port, "open", name)
+    wait_until(lambda: breaker_state(port, name) != "closed", 2,
+               "breaker of %s shown open" % name)
 
 
 def fallbacks(port, reason=None):
     labels = {"route": "all", "from": "app", "to": "legacy"}
     if reason:
         labels["reason"] = reason
-    return metric(port, "cutover_fallbacks_total", **labels) or 0
-
-
-def log_line(path, request_id, timeout=3.0):
-    """The access-log line of that request (bounded wait for it)."""
-    found = []
-
-    def ready():
-        try:
-            with open(path) as f:
-                for line in f.read().splitlines():
-                    d = json.loads(line)
-                    if d.get("request_id") == request_id:
-                        found.append(d)
-                        return True
-        except OSError:
-            pass
-        return False
-    wait_until(ready, timeout, "access log line of %s" % request_id)
-    return found[0]
-
-
-_KV = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
-
-
-def events(cut, name):
-    """The event-log lines `event=name` on cutover's stderr, as dicts."""
-    out = []
-    for line in cut.stderr.splitlines():
-        kv = {k: (v[1:-1] if v.startswith('"') else v) for k, v in _KV.findall(line)}
-        if kv.get("event") == name:
-            out.append(kv)
-    return out
+    return metric(metrics(port), "cutover_fallbacks_total", **labels) or 0
 
 
 def assert_fell_back(cut, logpath, port, rid, reason, legacy):

@@ -2,12 +2,8 @@
 taken out of the balancer and come back, refused connections count, and an
 upstream whose servers are all down is unavailable (503, or the fallback)."""
 
-import http.client
-import json
-import re
-import time
-
-from harness import Cutover, assert_error, echoed, free_port, server, simple_config, wait_until
+from harness import Cutover, assert_error, echoed, server, simple_config, wait_until
+from probes import events, observed, upstreams
 from upstream import Upstream, by_path, echo, status
 
 # Fast checks so that each test settles within a second or two:
@@ -48,35 +44,16 @@ def proxied(up):
 def health_config(servers, route=None, **top):
     """simple_config with a health check on "app" and an admin listener."""
     cfg = simple_config(servers, upstream={"health_check": dict(HEALTH)}, route=route, **top)
-    port = free_port()
-    cfg["admin"] = {"address": "127.0.0.1:%d" % port}
+    cfg, _, port = observed(cfg, log=False)
     return cfg, port
-
-
-def admin_json(port, path, timeout=3.0):
-    """GET path on the admin API as JSON; retries until the listener is up."""
-    deadline = time.time() + timeout
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            conn.request("GET", path)
-            r = conn.getresponse()
-            body = r.read().decode("utf-8", "replace")
-            conn.close()
-            assert r.status == 200, "admin %s: %d %s" % (path, r.status, body[:200])
-            return json.loads(body)
-        except (ConnectionRefusedError, ConnectionResetError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def healthy_map(port, upstream="app"):
     """{server address: healthy} as /upstreams shows it."""
-    for u in admin_json(port, "/upstreams")["upstreams"]:
-        if u["name"] == upstream:
-            return {s["address"]: s.get("healthy") for s in u["servers"]}
-    raise AssertionError("upstream %s not in /upstreams" % upstream)
+    u = upstreams(port).get(upstream)
+    if u is None:
+        raise AssertionError("upstream %s not in /upstreams" % upstream)
+    return {s["address"]: s.get("healthy") for s in u["servers"]}
 
 
 def wait_health(port, up, healthy, timeout=SETTLE):
@@ -87,18 +64,9 @@ def wait_health(port, up, healthy, timeout=SETTLE):
 def changes(cut, up=None, state=None):
     """The health_changed event lines of cut's log, as dicts, optionally only
     those of one server and state."""
-    out = []
-    for line in cut.stderr.splitlines():
-        if "event=health_changed " not in line:
-            continue
-        kv = {k: v[1:-1] if v.startswith('"') else v
-              for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', line)}
-        if up is not None and kv.get("server") != up.address:
-            continue
-        if state is not None and kv.get("state") != state:
-            continue
-        out.append(kv)
-    return out
+    return [kv for kv in events(cut, "health_changed")
+            if (up is None or kv.get("server") == up.address)
+            and (state is None or kv.get("state") == state)]
 
 
 def wait_change(cut, up, state, timeout=SETTLE):

@@ -4,17 +4,15 @@ and budget, and what the client finally gets. Every test counts what the
 upstream really received, not only what the client saw."""
 
 import hashlib
-import socket
-import http.client
-import json
 import os
-import re
+import socket
 import threading
 import time
 
 import harness
-from harness import (ConnectionClosed, Cutover, assert_error, echo_header, echoed, free_port,
-                     server, simple_config, wait_until)
+from harness import (ConnectionClosed, Cutover, assert_error, echo_header, echoed, server,
+                     simple_config, wait_until)
+from probes import events, expect, log_line, metric, metrics, observed, read_log
 from upstream import (FullBacklog, Upstream, close_before_head, counted_status, echo, never, raw,
                       sequence, status, then_close, truncate)
 
@@ -36,108 +34,13 @@ def config(up, retry=None, upstream=None, log=True, admin=True, **top):
     u["retry"] = {"min_retries_per_second": 1000}
     u["retry"].update(retry or {})
     u.update(upstream or {})
-    cfg = simple_config(up, upstream=u, **top)
-    logpath = None
-    if log:
-        logpath = os.path.join(harness.tmpdir(), "access.log")
-        cfg["access_log"] = {"path": logpath}
-    port = None
-    if admin:
-        port = free_port()
-        cfg["admin"] = {"address": "127.0.0.1:%d" % port}
-    return cfg, logpath, port
-
-
-def read_log(path):
-    try:
-        with open(path) as f:
-            return [json.loads(x) for x in f.read().splitlines() if x.strip()]
-    except OSError:
-        return []
+    return observed(simple_config(up, upstream=u, **top), log, admin)
 
 
 def log_lines(path, n, timeout=3.0):
     """At least n access-log lines (bounded wait); all of them."""
     wait_until(lambda: len(read_log(path)) >= n, timeout, "%d access log line(s)" % n)
     return read_log(path)
-
-
-def log_line(path, rid, timeout=3.0):
-    """The access-log line of request ID rid."""
-    def find():
-        for x in read_log(path):
-            if x.get("request_id") == rid:
-                return x
-        return None
-    return wait_until(find, timeout, "the access log line of request %s" % rid)
-
-
-def admin_call(port, path, method="GET", body=None, timeout=3.0):
-    """(status, body text); retries while the admin listener is not up yet."""
-    deadline = time.time() + timeout
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            hdrs = {"Content-Type": "application/json"} if body is not None else {}
-            conn.request(method, path, body=body, headers=hdrs)
-            r = conn.getresponse()
-            text = r.read().decode("utf-8", "replace")
-            conn.close()
-            return r.status, text
-        except (ConnectionRefusedError, ConnectionResetError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-_SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$')
-_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def metrics(port):
-    st, text = admin_call(port, "/metrics")
-    assert st == 200, "GET /metrics: %d %s" % (st, text[:200])
-    return text
-
-
-def metric(text, name, **labels):
-    """Sum of the samples of `name` whose labels include `labels` (0 if none)."""
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        m = _SAMPLE.match(line.strip())
-        if not m or m.group(1) != name:
-            continue
-        have = dict(_LABEL.findall(m.group(2) or ""))
-        if all(have.get(k) == str(v) for k, v in labels.items()):
-            total += float(m.group(3))
-    return total
-
-
-def expect(text, name, want, op="==", **labels):
-    """Assert that metric() of these labels compares `op` to want; on
-    failure show every sample of the family."""
-    got = metric(text, name, **labels)
-    ok = {"==": got == want, ">=": got >= want, ">": got > want, "<=": got <= want}[op]
-    if not ok:
-        fam = [x for x in text.splitlines() if x.startswith(name)]
-        raise AssertionError("%s%r = %g, want %s %g; samples:\n%s"
-                             % (name, labels, got, op, want, "\n".join(fam) or "(none)"))
-
-
-def events(cut, name):
-    """The event-log lines (stderr) of event `name`, as dicts of their keys."""
-    out = []
-    for line in cut.stderr.splitlines():
-        if (" event=%s " % name) not in (line + " "):
-            continue
-        kv = {}
-        for k, v in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)', line):
-            kv[k] = v[1:-1] if v.startswith('"') else v
-        if kv.get("event") == name:
-            out.append(kv)
-    return out
 
 
 def attempts_seen(up):
@@ -752,7 +655,7 @@ def test_retry_budget_caps_retries_in_a_total_outage():
     text = metrics(port)
     expect(text, "cutover_retry_budget_exhausted_total", 0, upstream="app", op=">")
     expect(text, "cutover_retries_skipped_total", 0, upstream="app", reason="budget", op=">")
-    retries = metric(text, "cutover_retries_total", upstream="app", reason="status")
+    retries = metric(text, "cutover_retries_total", upstream="app", reason="status") or 0
     assert retries == seen - clients, "cutover_retries_total %d, upstream saw %d retries" \
         % (retries, seen - clients)
     lines = log_lines(logpath, clients)
