@@ -53,29 +53,42 @@ CONF
 	echo "cutover did not start ($1)" >&2; exit 1
 }
 
-declare -A rps
+# utime + stime of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+declare -A rps cpu
 for r in $(seq "$ROUNDS"); do
 	order="before after"; [ $((r % 2)) -eq 0 ] && order="after before"
 	for mode in $order; do
 		start_cutover "$mode"
 		taskset -c 1 wrk -t1 -c50 -d1s "http://127.0.0.1:$cport/small" >/dev/null 2>&1
-		v=$(taskset -c 1 wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:$cport/small" 2>/dev/null |
-			awk '/Requests\/sec/ {print $2}')
+		t0=$(cpu_ticks "$cpid")
+		out=$(taskset -c 1 wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:$cport/small" 2>/dev/null)
+		t1=$(cpu_ticks "$cpid")
+		v=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+		n=$(echo "$out" | awk '/requests in/ {print $1}')
 		kill "$cpid"; wait "$cpid" 2>/dev/null
+		# CPU per request is steadier than req/s on a shared machine.
+		us=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN {printf "%.2f", (b - a) / hz * 1e6 / n}')
 		rps[$mode]="${rps[$mode]:-} $v"
-		echo "round $r: $mode: $v req/s" >&2
+		cpu[$mode]="${cpu[$mode]:-} $us"
+		echo "round $r: $mode: $v req/s, $us us CPU/req" >&2
 	done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 before=$(echo "${rps[before]}" | median)
 after=$(echo "${rps[after]}" | median)
+cbefore=$(echo "${cpu[before]}" | median)
+cafter=$(echo "${cpu[after]}" | median)
 {
 	echo "# Before/after ($(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds x ${DURATION}s, medians)"
 	echo
-	echo "| build | req/s | ratio |"
-	echo "|---|--:|--:|"
-	echo "| before ($BEFORE_BIN) | $before | 1.00 |"
-	echo "| after ($AFTER_BIN) | $after | $(awk -v a="$after" -v b="$before" 'BEGIN {printf "%.3f", a / b}') |"
+	echo "| build | req/s | ratio | CPU us/req | ratio |"
+	echo "|---|--:|--:|--:|--:|"
+	echo "| before ($BEFORE_BIN) | $before | 1.00 | $cbefore | 1.00 |"
+	echo "| after ($AFTER_BIN) | $after | $(awk -v a="$after" -v b="$before" 'BEGIN {printf "%.3f", a / b}') | $cafter | $(awk -v a="$cafter" -v b="$cbefore" 'BEGIN {printf "%.3f", a / b}') |"
 	echo
-	echo "Rounds: before:${rps[before]}; after:${rps[after]}."
+	echo "Rounds, req/s: before:${rps[before]}; after:${rps[after]}."
+	echo "Rounds, CPU us/req: before:${cpu[before]}; after:${cpu[after]}."
 } | tee "$BENCH_DIR/results/ab.md"
