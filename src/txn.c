@@ -67,6 +67,8 @@ static void txn_try(struct txn *t);
 static void txn_send_try(struct txn *t);
 static bool txn_take_slot(struct txn *t);
 static void txn_release_slot(struct txn *t);
+static void txn_pass_slot(struct worker *w, size_t u);
+static void txn_publish_oldest(struct worker *w, size_t u);
 static void txn_drop_try(struct txn *t);
 static bool txn_retry(struct txn *t, enum try_outcome o, int status,
     uint64_t retry_after_ms);
@@ -431,58 +433,130 @@ txn_take_slot(struct txn *t)
 		return false;
 	}
 	t->wait = TXN_WAIT_SLOT;
+	t->wait_seq = atomic_fetch_add(&rt->wait_seq, 1);
 	TAILQ_INSERT_TAIL(&w->pending[up->index], t, pending_entry);
+	txn_publish_oldest(w, up->index);
 	timer_arm(&t->phase_timer, up->pending_timeout_ms);
 	/* Nothing flows until the try starts. */
 	stream_read_stop(&t->c->s);
+	/*
+	 * A slot freed between our failed claim and the publish above saw no
+	 * waiter of ours: look once more, from the loop.
+	 */
+	if (TAILQ_FIRST(&w->pending[up->index]) == t)
+		worker_command(w, WORKER_CMD_SLOTS);
 	return false;
+}
+
+/*
+ * Tell the other workers how old this worker's oldest waiter for
+ * upstream `u` is, so a freed slot goes to the oldest waiter anywhere.
+ */
+static void
+txn_publish_oldest(struct worker *w, size_t u)
+{
+	struct upstream_rt *rt = w->cfg->upstreams[u].rt;
+	const struct txn *head = TAILQ_FIRST(&w->pending[u]);
+
+	atomic_store_explicit(&rt->oldest[w->id],
+	    head != NULL ? head->wait_seq : UINT64_MAX, memory_order_release);
 }
 
 /* Leave the wait queue (granted, timed out, or gone). */
 static void
 txn_leave_queue(struct txn *t)
 {
+	struct worker *w = t->c->w;
+
 	if (t->wait != TXN_WAIT_SLOT)
 		return;
-	TAILQ_REMOVE(&t->c->w->pending[t->up->index], t, pending_entry);
+	TAILQ_REMOVE(&w->pending[t->up->index], t, pending_entry);
+	txn_publish_oldest(w, t->up->index);
 	atomic_fetch_sub(&t->up->rt->pending, 1);
 	evtimer_del(&t->phase_timer);
 	t->wait = TXN_WAIT_NONE;
 }
 
+/* Take one of the slots other workers handed to this one. */
+static bool
+txn_take_granted(struct upstream_rt *rt, unsigned id)
+{
+	unsigned g = atomic_load_explicit(&rt->granted[id], memory_order_relaxed);
+
+	while (g > 0)
+		if (atomic_compare_exchange_weak_explicit(&rt->granted[id], &g,
+			g - 1, memory_order_acq_rel, memory_order_relaxed))
+			return true;
+	return false;
+}
+
 void
 txn_wake_waiters(struct worker *w, size_t u)
 {
+	struct upstream_rt *rt = w->cfg->upstreams[u].rt;
+	unsigned max = w->cfg->upstreams[u].max_connections;
+	unsigned left;
 	struct txn *t;
 
 	while ((t = TAILQ_FIRST(&w->pending[u])) != NULL &&
-	    txn_claim_slot(t->up->rt, t->up->max_connections)) {
+	    (txn_take_granted(rt, w->id) || txn_claim_slot(rt, max))) {
 		txn_leave_queue(t);
 		t->holds_slot = true;
 		t->wait = TXN_WAIT_GRANTED;
 		/* From the loop: we may be deep in another transaction's teardown. */
 		event_active(&t->phase_timer, EV_TIMEOUT, 1);
 	}
+	/* Slots handed over for waiters that left meanwhile go on. */
+	left = atomic_exchange(&rt->granted[w->id], 0);
+	while (left-- > 0)
+		txn_pass_slot(w, u);
 }
 
-/* Give the bulkhead slot back and let a waiter have it. */
+/*
+ * A slot of upstream `u` that worker `w` holds is free: it goes to the
+ * oldest waiter of any worker (handed over, so a newcomer cannot take it
+ * first), or back to the bulkhead when nobody waits.
+ */
+static void
+txn_pass_slot(struct worker *w, size_t u)
+{
+	struct upstream_rt *rt = w->cfg->upstreams[u].rt;
+	uint64_t best = UINT64_MAX;
+	unsigned to = 0;
+
+	if (atomic_load_explicit(&rt->pending, memory_order_acquire) > 0 &&
+	    !atomic_load_explicit(&w->shared->stopping, memory_order_relaxed)) {
+		for (unsigned i = 0; i < rt->nworkers; i++) {
+			uint64_t o = atomic_load_explicit(&rt->oldest[i],
+			    memory_order_acquire);
+
+			if (o < best) {
+				best = o;
+				to = i;
+			}
+		}
+	}
+	if (best == UINT64_MAX) {
+		atomic_fetch_sub(&rt->busy, 1);
+		return;
+	}
+	if (to == w->id) {
+		atomic_fetch_add(&rt->granted[to], 1);
+		txn_wake_waiters(w, u);
+		return;
+	}
+	atomic_fetch_add(&rt->granted[to], 1);
+	worker_command(&w->shared->workers[to], WORKER_CMD_SLOTS);
+}
+
+/* Give the bulkhead slot back; the oldest waiter, wherever it is, gets it. */
 static void
 txn_release_slot(struct txn *t)
 {
-	struct upstream_rt *rt;
-
 	if (!t->holds_slot)
 		return;
 	t->holds_slot = false;
-	rt = t->up->rt;
-	atomic_fetch_sub(&rt->busy, 1);
-	if (atomic_load_explicit(&rt->pending, memory_order_relaxed) == 0 ||
-	    atomic_load_explicit(&t->c->w->shared->stopping, memory_order_relaxed))
-		return;
-	if (!TAILQ_EMPTY(&t->c->w->pending[t->up->index]))
-		txn_wake_waiters(t->c->w, t->up->index);
-	else
-		worker_poke_others(t->c->w);
+	txn_pass_slot(t->c->w, t->up->index);
 }
 
 /* Report the outcome of the admitted call to the breaker (once). */

@@ -73,9 +73,19 @@ upstream_rt_seed(void)
 }
 
 static struct upstream_rt *
-upstream_rt_new(const struct upstream_conf *u, uint64_t now_ms)
+upstream_rt_new(const struct upstream_conf *u, uint64_t now_ms,
+    unsigned nworkers)
 {
 	struct upstream_rt *rt = xcalloc(1, sizeof(*rt));
+
+	rt->nworkers = nworkers;
+	rt->oldest = xcalloc(nworkers, sizeof(*rt->oldest));
+	rt->granted = xcalloc(nworkers, sizeof(*rt->granted));
+	for (unsigned i = 0; i < nworkers; i++) {
+		atomic_init(&rt->oldest[i], UINT64_MAX);
+		atomic_init(&rt->granted[i], 0);
+	}
+	atomic_init(&rt->wait_seq, 0);
 
 	rt->name = xstrdup(u->name);
 	breaker_init(&rt->breaker, &u->breaker, now_ms, upstream_rt_seed(),
@@ -98,7 +108,8 @@ upstream_rt_attach(struct config *cfg)
 	uint64_t now = clock_now_ms();
 
 	for (size_t i = 0; i < cfg->nupstreams; i++)
-		cfg->upstreams[i].rt = upstream_rt_new(&cfg->upstreams[i], now);
+		cfg->upstreams[i].rt = upstream_rt_new(&cfg->upstreams[i], now,
+		    cfg->workers ? cfg->workers : 1);
 }
 
 void
@@ -112,6 +123,8 @@ upstream_rt_detach(struct config *cfg)
 		breaker_destroy(&rt->breaker);
 		budget_destroy(&rt->budget);
 		free(rt->servers);
+		free(rt->oldest);
+		free(rt->granted);
 		free(rt->name);
 		free(rt);
 		cfg->upstreams[i].rt = NULL;

@@ -321,14 +321,6 @@ worker_cmdcb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void
-worker_poke_others(struct worker *w)
-{
-	for (unsigned i = 0; i < w->shared->nworkers; i++)
-		if (&w->shared->workers[i] != w)
-			worker_command(&w->shared->workers[i], WORKER_CMD_SLOTS);
-}
-
 struct txn *
 worker_txn_get(struct worker *w, struct client *c)
 {

@@ -70,6 +70,7 @@ enum txn_resp_state {
 struct txn {
 	struct txn *next_free; /* worker.txn_free */
 	TAILQ_ENTRY(txn) pending_entry; /* worker.pending[up->index] while TXN_WAIT_SLOT */
+	uint64_t wait_seq;	/* its place among every worker's waiters */
 	struct client *c;
 	struct config *cfg;
 	const struct route_conf *route;

@@ -45,6 +45,17 @@ struct upstream_rt {
 	/* Bulkhead (SPEC 2: max_connections, max_pending), over all workers. */
 	atomic_uint busy;    /* tries holding a connection (connecting or waiting for/reading a response) */
 	atomic_uint pending; /* requests waiting for a connection slot */
+	/*
+	 * Waiters queue in their own worker; a freed slot goes to the oldest
+	 * anywhere: each waiter takes a number from wait_seq, each worker
+	 * publishes its oldest waiter's number in oldest[worker]
+	 * (UINT64_MAX: none), and a slot handed to another worker is counted
+	 * in granted[worker] until that worker's loop gives it to a waiter.
+	 */
+	_Atomic uint64_t wait_seq;
+	_Atomic uint64_t *oldest;  /* nworkers */
+	atomic_uint *granted;	   /* nworkers */
+	unsigned nworkers;
 	struct server_rt *servers;
 	size_t nservers;
 	atomic_uint servers_down;

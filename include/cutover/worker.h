@@ -99,14 +99,12 @@ struct worker {
 #define WORKER_CMD_DRAIN  'D'
 #define WORKER_CMD_QUIT	  'Q'
 #define WORKER_CMD_RESUME 'R' /* below the connection limit again: accept */
-#define WORKER_CMD_SLOTS  'S' /* bulkhead slots freed in another worker: wake waiters */
+#define WORKER_CMD_SLOTS  'S' /* bulkhead slots handed over or freed: wake waiters */
 
 int worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
     struct config *cfg, const int *listen_fds) __attribute__((warn_unused_result));
 int worker_start(struct worker *w) __attribute__((warn_unused_result));
 void worker_command(struct worker *w, char cmd);
-/* Tell every other worker that bulkhead slots of some upstream freed up. */
-void worker_poke_others(struct worker *w);
 void worker_free(struct worker *w);
 /* A transaction for client `c` (reused from the free list when possible). */
 struct txn *worker_txn_get(struct worker *w, struct client *c);
