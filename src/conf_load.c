@@ -1284,8 +1284,8 @@ conf_load_retry_on(struct conf_load_ctx *x, void *obj,
 		uint64_t st;
 		const char *why;
 
-		if (conf_load_string(x, it, "connect-failure, reset, timeout or "
-			"a status") == NULL)
+		if (conf_load_string(x, it, "connect-failure, reset, timeout, "
+			"429 or a status") == NULL)
 			continue;
 		if (strcmp(it->text, "connect-failure") == 0)
 			rc->p.on_kinds |= RETRY_ON_CONNECT_FAILURE;
@@ -1294,12 +1294,13 @@ conf_load_retry_on(struct conf_load_ctx *x, void *obj,
 		else if (strcmp(it->text, "timeout") == 0)
 			rc->p.on_kinds |= RETRY_ON_TIMEOUT;
 		else if (units_parse_uint(it->text, 599, &st, &why) == 0 &&
-		    st >= 400)
+		    (st == 429 || st >= 500))
 			retry_set_status(&rc->p, (int)st);
 		else
+			/* Other 4xx are successes (SPEC 4.2): listing one would do nothing. */
 			conf_load_err(x, it,
-			    "expected connect-failure, reset, timeout or a "
-			    "status from 400 to 599, got \"%s\"",
+			    "expected connect-failure, reset, timeout, 429 or a "
+			    "status from 500 to 599, got \"%s\"",
 			    conf_load_show(it->text, show, sizeof(show)));
 	}
 }

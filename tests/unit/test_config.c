@@ -502,8 +502,8 @@ test_listeners(void **state)
 #define DURATION_GOT "expected a duration such as \"5s\", got "
 #define WHOLE_S "(must be a whole number of seconds, at least 1s)"
 #define RETRY_ON_GOT                                                         \
-	"expected connect-failure, reset, timeout or a status from 400 to "  \
-	"599, got "
+	"expected connect-failure, reset, timeout, 429 or a status from "     \
+	"500 to 599, got "
 #define FALLBACK_ON_GOT                                                      \
 	"expected unavailable, failure or a status from 400 to 599, got "
 
@@ -690,6 +690,9 @@ static const struct error_case errors[] = {
 	    "t.yaml:2:36: " RETRY_ON_GOT "\"600\"", 1, false },
 	{ "retry: on 399", OK_HEAD DEF_RETRY("on: [399]"),
 	    "t.yaml:2:36: " RETRY_ON_GOT "\"399\"", 1, false },
+	{ "retry: on 404, a success that is never retried",
+	    OK_HEAD DEF_RETRY("on: [404]"),
+	    "t.yaml:2:36: " RETRY_ON_GOT "\"404\"", 1, false },
 	{ "retry: on a kind with the wrong spelling", OK_HEAD
 	    DEF_RETRY("on: [connect_failure]"),
 	    "t.yaml:2:36: " RETRY_ON_GOT "\"connect_failure\"", 1, false },
@@ -698,7 +701,7 @@ static const struct error_case errors[] = {
 	{ "retry: on not a list", OK_HEAD DEF_RETRY("on: timeout"),
 	    "t.yaml:2:35: expected a list", 1, false },
 	{ "retry: on item not a scalar", OK_HEAD DEF_RETRY("on: [[502]]"),
-	    "t.yaml:2:36: expected connect-failure, reset, timeout or a status",
+	    "t.yaml:2:36: expected connect-failure, reset, timeout, 429 or a status",
 	    1, false },
 	{ "retry: backoff without unit", OK_HEAD DEF_RETRY("backoff: 25"),
 	    "t.yaml:2:40: " DURATION_GOT "\"25\" (no unit: use ms, s, m or h)",
@@ -2130,8 +2133,8 @@ test_retry_on(void **state)
 		    RETRY_ON_CONNECT_FAILURE | RETRY_ON_RESET |
 			RETRY_ON_TIMEOUT,
 		    "502 503 504" },
-		{ "[504, timeout, 400, 599, reset]",
-		    RETRY_ON_TIMEOUT | RETRY_ON_RESET, "400 504 599" },
+		{ "[504, timeout, 429, 599, reset]",
+		    RETRY_ON_TIMEOUT | RETRY_ON_RESET, "429 504 599" },
 		{ "[503]", 0, "503" },
 		{ "[reset, reset]", RETRY_ON_RESET, "" },
 		{ "[\"502\"]", 0, "502" },
