@@ -32,6 +32,9 @@ Try:
   curl -si http://127.0.0.1:8080/retired          # -> 410 answered by cutover itself
   src/cutover explain -c conf/demo.yaml GET /api/orders/42
   curl -s http://127.0.0.1:9901/metrics | grep cutover_requests_total   # admin API
+  curl -s -d '{"state":"open"}' http://127.0.0.1:9901/upstreams/orders/breaker   # force the breaker open...
+  curl -s http://127.0.0.1:8080/api/orders/42     # ...and the route falls back to "legacy"
+  curl -s -d '{"state":"auto"}' http://127.0.0.1:9901/upstreams/orders/breaker   # hand it back
 The access log (one JSON line a request) goes to this terminal.
 Ctrl-C stops cutover and the demo upstreams.
 TXT
