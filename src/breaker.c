@@ -531,7 +531,7 @@ breaker_check_closed(struct breaker *b, uint64_t now_ms,
 		    pend);
 		return;
 	}
-	if (enough && b->p.slow_call_ms > 0 &&
+	if (enough && b->p.slow_call_ms > 0 && b->p.slow_call_rate_ppm > 0 &&
 	    (uint64_t)c.slow * 1000000 >=
 	    (uint64_t)b->p.slow_call_rate_ppm * c.calls)
 		breaker_set_state(b, now_ms, BREAKER_OPEN, BREAKER_R_SLOW,

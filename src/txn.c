@@ -47,6 +47,7 @@ static void txn_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void txn_set_req(struct txn *t, enum txn_req_state st);
 static void txn_set_resp(struct txn *t, enum txn_resp_state st);
 static void txn_pump_request(struct txn *t);
+static void txn_flush_up(struct txn *t);
 static void txn_keep_for_replay(struct txn *t, struct evbuffer *in,
     size_t dlen);
 static void txn_pump_response(struct txn *t);
@@ -437,8 +438,9 @@ txn_take_slot(struct txn *t)
 	TAILQ_INSERT_TAIL(&w->pending[up->index], t, pending_entry);
 	txn_publish_oldest(w, up->index);
 	timer_arm(&t->phase_timer, up->pending_timeout_ms);
-	/* Nothing flows until the try starts. */
-	stream_read_stop(&t->c->s);
+	/* A body waits in the client's socket until the try starts. */
+	if (t->req == TXN_REQ_BODY)
+		stream_read_stop(&t->c->s);
 	/*
 	 * A slot freed between our failed claim and the publish above saw no
 	 * waiter of ours: look once more, from the loop.
@@ -646,6 +648,8 @@ txn_send_try(struct txn *t)
 	}
 	t->try_out_mark = t->uc->s.bytes_out;
 	t->closed_unread = false;
+	t->try_whole = false;
+	t->try_flushed = false;
 	hlen = evbuffer_get_length(head);
 	evbuffer_add(t->uc->s.out, evbuffer_pullup(head, (ssize_t)hlen), hlen - 2);
 	/* Tries lost to stale connections were never seen: not replays. */
@@ -667,6 +671,20 @@ txn_send_try(struct txn *t)
 		stream_set_timeouts(&c->s, t->cfg->client_timeouts.body_ms,
 		    t->cfg->client_timeouts.send_ms);
 	txn_pump_request(t);
+}
+
+/*
+ * Write what is queued for the upstream. The first flush of a try notes
+ * whether the whole request went with it (see txn_fin_then_rst).
+ */
+static void
+txn_flush_up(struct txn *t)
+{
+	if (!t->try_flushed) {
+		t->try_flushed = true;
+		t->try_whole = t->req == TXN_REQ_DONE;
+	}
+	stream_flush(&t->uc->s);
 }
 
 /*
@@ -725,7 +743,7 @@ txn_pump_request(struct txn *t)
 		enum http_body_rc rc;
 
 		if (evbuffer_get_length(out) >= TXN_HIGH_WATER) {
-			stream_flush(&t->uc->s);
+			txn_flush_up(t);
 			if (stream_out_pending(&t->uc->s) >= TXN_HIGH_WATER) {
 				/* Resumed by txn_up_drain. */
 				stream_read_stop(&c->s);
@@ -778,7 +796,7 @@ txn_pump_request(struct txn *t)
 			return;
 		}
 	}
-	stream_flush(&t->uc->s);
+	txn_flush_up(t);
 	/*
 	 * Reads paused for flow control resume here too, not only from
 	 * on_drain: a flush that the kernel took whole never blocks, so no
@@ -789,7 +807,8 @@ txn_pump_request(struct txn *t)
 		stream_read_start(&c->s);
 	if (t->req == TXN_REQ_DONE) {
 		stream_set_timeouts(&c->s, 0, t->cfg->client_timeouts.send_ms);
-		if (t->resp == TXN_RESP_WAIT_HEAD && t->uc->state != UPCONN_CONNECTING)
+		if (t->resp == TXN_RESP_WAIT_HEAD && t->wait == TXN_WAIT_NONE &&
+		    t->uc->state != UPCONN_CONNECTING)
 			timer_arm(&t->phase_timer, t->up->response_timeout_ms);
 	}
 }
@@ -1206,7 +1225,13 @@ txn_fin_then_rst(struct txn *t)
 
 	if (t->closed_unread)
 		return true;
-	if (!(uc->s.flags & STREAM_F_EOF))
+	/*
+	 * Only for a request queued whole before this try's first write, with
+	 * not one byte of answer: a server that read part of a streaming body
+	 * and closed also leaves a RST after its FIN.
+	 */
+	if (!(uc->s.flags & STREAM_F_EOF) || !t->try_whole ||
+	    evbuffer_get_length(uc->s.in) > 0 || t->resp_scan_pos > 0)
 		return false;
 	/* After our FIN a write only fails once the RST came (and may have taken SO_ERROR). */
 	if (uc->s.saved_errno == EPIPE ||
@@ -1293,6 +1318,17 @@ txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_del(&t->phase_timer);
 		t->flags |= ACCESSLOG_F_UT;
 		txn_reply_error(t, 504, "request_timeout", 0, NULL);
+		return;
+	}
+	if (!t->resp_started && t->req == TXN_REQ_BODY) {
+		/* The client is too slow to send its request: 408, not the upstream's fault. */
+		txn_reply_error(t, 408, "request body not received within request_timeout",
+		    0, NULL);
+		return;
+	}
+	if (!t->resp_started && t->wait == TXN_WAIT_RST) {
+		evtimer_del(&t->deadline);
+		txn_rst_checked(t);
 		return;
 	}
 	if (!t->resp_started) {
@@ -1451,7 +1487,15 @@ txn_retry(struct txn *t, enum try_outcome o, int status,
 	v = retry_decide(&t->up->retry.p, o, &rq, rng_u64(&w->rng), &wait);
 	switch (v) {
 	case RETRY_YES_NOW:
-		if (t->stale_retries >= TXN_MAX_STALE_RETRIES)
+		/* Only with the whole body kept, and within the deadline. */
+		if (!t->replay_ok) {
+			t->flags |= ACCESSLOG_F_BL;
+			metrics_retry_skipped(w->metrics, t->up->index,
+			    METRICS_SKIP_BODY_TOO_LARGE);
+			return false;
+		}
+		if (t->stale_retries >= TXN_MAX_STALE_RETRIES ||
+		    txn_deadline_left_ms(t) == 0)
 			return false;
 		t->stale_retries++;
 		t->attempts--; /* the stale connection's try does not count */

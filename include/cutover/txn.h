@@ -123,6 +123,8 @@ struct txn {
 	bool holds_slot;	  /* counted in up->rt->busy */
 	bool first_counted;	  /* the current upstream's budget has this request's first try */
 	bool closed_unread;	  /* this try's connection: FIN then RST (never read) */
+	bool try_whole;		  /* the whole request was queued before this try's first write */
+	bool try_flushed;	  /* this try's first flush happened (try_whole is known) */
 	struct breaker_ticket ticket;
 	unsigned attempts;	  /* tries on the current upstream */
 	unsigned stale_retries;	  /* tries lost to stale pooled connections */

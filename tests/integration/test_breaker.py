@@ -463,3 +463,23 @@ def test_metrics_are_consistent_with_upstreams():
     expect(text, "cutover_upstream_rejected_total", 0, upstream="other")
     expect(text, "cutover_upstream_breaker_transitions_total", 1, upstream="app")
     expect(text, "cutover_upstream_breaker_transitions_total", 0, upstream="other")
+
+
+def test_a_slow_client_is_408_and_not_the_upstreams_failure():
+    # request_timeout runs out while the client is still trickling its
+    # body: that is the client's fault (408), and must not open the
+    # breaker of a healthy upstream (consecutive_failures 1 here).
+    up = Upstream(echo())
+    cfg, logpath, port = config(up, breaker={"consecutive_failures": 1},
+                                upstream={"request_timeout": "600ms"})
+    cut = Cutover(cfg)
+    c = cut.client()
+    c.send(b"POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n")
+    r = None
+    for _ in range(30):  # a byte every 100 ms: slower than the deadline allows
+        if c.poll(0.1) or not c.send(b"x", ignore_errors=True):
+            break
+    r = c.read_response(timeout=2)
+    assert r.status == 408, r
+    assert breaker_state(port) == "closed", upstreams(port)["app"]["breaker"]
+    assert cut.request("GET", "/after").status == 200

@@ -11,6 +11,8 @@ flag UO, are counted in cutover_upstream_rejected_total, never reach the
 upstream and are not breaker failures.
 """
 
+import socket
+import struct
 import threading
 import time
 
@@ -244,3 +246,27 @@ def test_rejections_are_not_breaker_failures():
     r = cut.request("GET", "/after")
     echoed(r)
     assert up.targets() == ["/held", "/after"], up.targets()
+
+
+def test_a_client_gone_while_queued_is_never_sent():
+    # One slot, held by a slow request; B queues, then hangs up. Its place
+    # in the queue goes with it: B never reaches the upstream, and the
+    # slot goes on to C.
+    up = Upstream(delay(1.0, echo()))
+    cfg, _, port = bulkhead_config(up, 1, 4, "5s")
+    cfg["workers"] = 1
+    cut = Cutover(cfg)
+    a = send(cut, "/a")
+    up.wait_requests(1, timeout=2)
+    b = send(cut, "/abandoned")
+    time.sleep(0.2)
+    # An abortive close: a FIN alone could be a half-close still waiting
+    # for its answer, which cutover honours.
+    b.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    b.close()
+    time.sleep(0.2)
+    assert upstreams(port)["app"]["bulkhead"]["pending"] == 0, upstreams(port)["app"]["bulkhead"]
+    c = send(cut, "/c")
+    echoed(a.read_response(timeout=5))
+    echoed(c.read_response(timeout=5))
+    assert up.targets() == ["/a", "/c"], up.targets()

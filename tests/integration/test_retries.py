@@ -663,3 +663,94 @@ def test_retry_budget_caps_retries_in_a_total_outage():
     ev = events(cut, "retry_budget_exhausted")
     assert ev and all(e.get("upstream") == "app" and e.get("request_id") for e in ev), \
         "no retry_budget_exhausted event: %s" % cut.stderr[-2000:]
+
+
+# ---------------------------------- a streamed body the upstream half-read
+
+class HalfReader:
+    """A raw upstream: answers GETs with keep-alive; for a POST it reads the
+    head and whatever body has come, acts on it ("processes" it), waits a
+    moment and closes with the rest unread. Later body bytes then draw a
+    RST after its FIN: the same signature as the keep-alive race, but the
+    request was seen."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.posts = 0
+        self.stopping = False
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+        harness.on_cleanup(self.stop)
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        buf = b""
+        c.settimeout(5)
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                if head.startswith(b"GET"):
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    continue
+                with self.lock:
+                    self.posts += 1
+                time.sleep(0.1)
+                c.setblocking(False)
+                try:
+                    while c.recv(65536):
+                        pass
+                except BlockingIOError:
+                    pass
+                return
+        except OSError:
+            return
+        finally:
+            c.close()
+
+    def stop(self):
+        self.stopping = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def test_half_read_streaming_post_is_not_replayed():
+    # A FIN then a RST after a body that was still streaming is no proof
+    # the request went unseen: the POST must not be sent again (nor a
+    # truncated copy of its body).
+    up = HalfReader()
+    cfg, logpath, port = config(up.address, workers=1)
+    cut = Cutover(cfg)
+    c = cut.client()
+    c.request("GET", "/warm")
+    assert c.read_response(timeout=3).status == 200
+    c.send(b"POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+    deadline = time.time() + 0.6
+    while time.time() < deadline:
+        if not c.send(b"400\r\n" + b"x" * 1024 + b"\r\n", ignore_errors=True):
+            break
+        time.sleep(0.02)
+    c.send(b"0\r\n\r\n", ignore_errors=True)
+    try:
+        r = c.read_response(timeout=3)
+        assert r.status == 502, r
+    except ConnectionClosed:
+        pass  # cut while the body was still coming: also no replay
+    time.sleep(0.3)
+    assert up.posts == 1, "the half-read POST reached the upstream %d times" % up.posts

@@ -264,6 +264,27 @@ test_rate_threshold_exact(void **st)
 	breaker_destroy(&b);
 }
 
+/* slow_call_rate 0% means "no slow-call rule", as failure_rate 0% does. */
+static void
+test_slow_call_rate_zero_never_opens(void **st)
+{
+	struct breaker b;
+	struct rec r;
+	struct breaker_params p = params();
+
+	(void)st;
+	p.consecutive_failures = 1000;
+	p.failure_rate_ppm = 0;
+	p.min_requests = 4;
+	p.slow_call_ms = 100;
+	p.slow_call_rate_ppm = 0;
+	setup(&b, &r, &p);
+	for (int i = 0; i < 20; i++)
+		assert_true(call(&b, 1000, OUTCOME_SUCCESS, 10));
+	assert_int_equal(state(&b, 1000), BREAKER_CLOSED);
+	breaker_destroy(&b);
+}
+
 static void
 test_slow_call_rate(void **st)
 {
@@ -1197,6 +1218,7 @@ main(void)
 		cmocka_unit_test(test_rate_needs_min_requests),
 		cmocka_unit_test(test_rate_threshold_exact),
 		cmocka_unit_test(test_slow_call_rate),
+		cmocka_unit_test(test_slow_call_rate_zero_never_opens),
 		cmocka_unit_test(test_window_rollover),
 		cmocka_unit_test(test_open_refuses_and_retry_after_counts_down),
 		cmocka_unit_test(test_timer_exact_without_jitter),
