@@ -756,14 +756,15 @@ admin_routes(struct admin_call *call)
 		admin_json_str(&b, r->name);
 		strbuf_addf(&b, ",\"active\":%s,\"hits\":%llu,\"targets\":[",
 		    r->active ? "true" : "false", (unsigned long long)hits);
-		if (!r->has_respond && r->upstream != NULL) {
+		for (size_t k = 0; k < r->ntargets; k++) {
+			const struct route_target *tg = &r->targets[k];
 			uint64_t n = metrics_sum_requests(v->metrics, v->nworkers,
-			    i, r->upstream->index);
+			    i, tg->upstream->index);
 
-			strbuf_adds(&b, "{\"upstream\":");
-			admin_json_str(&b, r->upstream->name);
-			strbuf_addf(&b, ",\"requests\":%llu,\"share\":",
-			    (unsigned long long)n);
+			strbuf_adds(&b, k > 0 ? ",{\"upstream\":" : "{\"upstream\":");
+			admin_json_str(&b, tg->upstream->name);
+			strbuf_addf(&b, ",\"weight\":%u,\"requests\":%llu,\"share\":",
+			    tg->weight, (unsigned long long)n);
 			admin_json_share(&b, n, hits);
 			strbuf_adds(&b, "}");
 		}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cutover/conf_check.h"
+#include "cutover/split.h"
 #include "cutover/strbuf.h"
 
 static bool conf_check_under(const char *prefix, const char *path);
@@ -86,38 +87,122 @@ conf_check_suggest_add(struct conf_check_suggest *s, const char *cand)
 	}
 }
 
-/* Resolve a route's fallback upstream: it must exist and not be the route's own. */
+/* An upstream by name, or an "unknown ..." error (with a suggestion) at `m`. */
+static struct upstream_conf *
+conf_check_upstream_named(struct config *c, const char *name,
+    struct conf_mark m, const char *what, struct config_diag *d)
+{
+	struct upstream_conf *u = (struct upstream_conf *)config_upstream(c, name);
+	struct conf_check_suggest s;
+
+	if (u != NULL)
+		return u;
+	conf_check_suggest_init(&s, name);
+	for (size_t j = 0; j < c->nupstreams; j++)
+		conf_check_suggest_add(&s, c->upstreams[j].name);
+	if (s.best != NULL)
+		config_diag_error(d, c->path, m,
+		    "unknown %s \"%s\" (did you mean \"%s\"?)", what, name, s.best);
+	else
+		config_diag_error(d, c->path, m, "unknown %s \"%s\"", what, name);
+	return NULL;
+}
+
+/*
+ * Resolve a route's targets: its `upstream` becomes its one target
+ * (weight 1); a split's entries must exist, differ, and not all weigh 0.
+ * A sticky split gets its bucket table here.
+ */
+static int
+conf_check_targets(struct config *c, struct route_conf *r,
+    struct config_diag *d)
+{
+	const char *names[SPLIT_MAX_TARGETS];
+	uint32_t weights[SPLIT_MAX_TARGETS];
+	uint64_t total = 0;
+	int rc = 0;
+
+	if (r->upstream_name != NULL) {
+		r->upstream = conf_check_upstream_named(c, r->upstream_name,
+		    r->upstream_mark, "upstream", d);
+		if (r->upstream == NULL)
+			return -1;
+		r->targets = xcalloc(1, sizeof(*r->targets));
+		r->targets[0].upstream_name = xstrdup(r->upstream_name);
+		r->targets[0].upstream = r->upstream;
+		r->targets[0].weight = 1;
+		r->targets[0].mark = r->upstream_mark;
+		r->ntargets = 1;
+		return 0;
+	}
+	if (!r->has_split)
+		return 0;
+	for (size_t i = 0; i < r->ntargets; i++) {
+		struct route_target *tg = &r->targets[i];
+
+		if (tg->upstream_name == NULL) {
+			rc = -1;
+			continue;
+		}
+		tg->upstream = conf_check_upstream_named(c, tg->upstream_name,
+		    tg->mark, "upstream", d);
+		if (tg->upstream == NULL) {
+			rc = -1;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (r->targets[j].upstream == tg->upstream) {
+				config_diag_error(d, c->path, tg->mark,
+				    "upstream \"%s\" is in this split twice",
+				    tg->upstream_name);
+				rc = -1;
+			}
+		}
+		names[i] = tg->upstream_name;
+		weights[i] = tg->weight;
+		total += tg->weight;
+	}
+	if (rc == -1 || r->ntargets == 0)
+		return -1;
+	if (total == 0) {
+		config_diag_error(d, c->path, r->targets[0].mark,
+		    "every weight of this split is 0");
+		return -1;
+	}
+	r->upstream = r->targets[0].upstream;
+	if (r->sticky.enabled) {
+		const char *seed = r->sticky.seed != NULL ? r->sticky.seed : r->name;
+
+		split_key_from_seed(&r->sticky.key, seed, strlen(seed));
+		r->sticky.table = xmalloc(sizeof(*r->sticky.table));
+		split_table_build(r->sticky.table, &r->sticky.key, names, weights,
+		    r->ntargets);
+	}
+	return 0;
+}
+
+/* Resolve a route's fallback upstream: it must exist and not be one of the route's own. */
 static int
 conf_check_fallback(struct config *c, struct route_conf *r,
     struct config_diag *d)
 {
 	struct fallback_conf *f = &r->fallback;
-	struct conf_check_suggest s;
 
 	if (f->upstream_name == NULL)
 		return 0;
-	f->upstream = (struct upstream_conf *)config_upstream(c, f->upstream_name);
-	if (f->upstream != NULL) {
-		if (r->upstream_name != NULL &&
-		    strcmp(r->upstream_name, f->upstream_name) == 0) {
+	f->upstream = conf_check_upstream_named(c, f->upstream_name, f->mark,
+	    "fallback upstream", d);
+	if (f->upstream == NULL)
+		return -1;
+	for (size_t i = 0; i < r->ntargets; i++) {
+		if (r->targets[i].upstream == f->upstream) {
 			config_diag_error(d, c->path, f->mark,
 			    "fallback \"%s\" is the route's own upstream",
 			    f->upstream_name);
 			return -1;
 		}
-		return 0;
 	}
-	conf_check_suggest_init(&s, f->upstream_name);
-	for (size_t j = 0; j < c->nupstreams; j++)
-		conf_check_suggest_add(&s, c->upstreams[j].name);
-	if (s.best != NULL)
-		config_diag_error(d, c->path, f->mark,
-		    "unknown fallback upstream \"%s\" (did you mean \"%s\"?)",
-		    f->upstream_name, s.best);
-	else
-		config_diag_error(d, c->path, f->mark,
-		    "unknown fallback upstream \"%s\"", f->upstream_name);
-	return -1;
+	return 0;
 }
 
 int
@@ -127,27 +212,11 @@ conf_check_routes(struct config *c, struct config_diag *d)
 
 	for (size_t i = 0; i < c->nroutes; i++) {
 		struct route_conf *r = &c->routes[i];
-		struct conf_check_suggest s;
 
+		if (conf_check_targets(c, r, d) == -1)
+			rc = -1;
 		if (conf_check_fallback(c, r, d) == -1)
 			rc = -1;
-		if (r->upstream_name == NULL)
-			continue;
-		r->upstream = (struct upstream_conf *)config_upstream(c,
-		    r->upstream_name);
-		if (r->upstream != NULL)
-			continue;
-		conf_check_suggest_init(&s, r->upstream_name);
-		for (size_t j = 0; j < c->nupstreams; j++)
-			conf_check_suggest_add(&s, c->upstreams[j].name);
-		if (s.best != NULL)
-			config_diag_error(d, c->path, r->upstream_mark,
-			    "unknown upstream \"%s\" (did you mean \"%s\"?)",
-			    r->upstream_name, s.best);
-		else
-			config_diag_error(d, c->path, r->upstream_mark,
-			    "unknown upstream \"%s\"", r->upstream_name);
-		rc = -1;
 	}
 	return rc;
 }
@@ -236,9 +305,11 @@ conf_check_warnings(const struct config *c, struct conf_mark routes_mark,
 		const struct upstream_conf *u = &c->upstreams[i];
 		bool used = false;
 
-		for (size_t j = 0; j < c->nroutes && !used; j++)
-			used = c->routes[j].upstream == u ||
-			    c->routes[j].fallback.upstream == u;
+		for (size_t j = 0; j < c->nroutes && !used; j++) {
+			used = c->routes[j].fallback.upstream == u;
+			for (size_t k = 0; k < c->routes[j].ntargets && !used; k++)
+				used = c->routes[j].targets[k].upstream == u;
+		}
 		if (!used)
 			config_diag_warning(d, c->path, u->mark,
 			    "upstream \"%s\" is not used by any route",

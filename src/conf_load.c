@@ -36,6 +36,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "cutover/cidr.h"
 #include "cutover/conf_check.h"
 #include "cutover/conf_units.h"
 #include "cutover/conf_yaml.h"
@@ -72,6 +73,9 @@ enum conf_section {
 	SEC_RETRY,
 	SEC_HEALTH,
 	SEC_FALLBACK,
+	SEC_TARGET,
+	SEC_STICKY,
+	SEC_OVERRIDE,
 };
 
 enum conf_type {
@@ -145,6 +149,9 @@ static conf_load_fn conf_load_admin_token_file;
 static conf_load_fn conf_load_retry_on, conf_load_health_check;
 static conf_load_fn conf_load_route_fallback, conf_load_fallback_upstream;
 static conf_load_fn conf_load_fallback_on;
+static conf_load_fn conf_load_route_split, conf_load_target_upstream;
+static conf_load_fn conf_load_route_sticky, conf_load_route_override;
+static conf_load_fn conf_load_allow_from;
 static void conf_load_inherit(struct upstream_conf *u,
     const struct upstream_conf *d);
 static void conf_load_check_upstream(struct conf_load_ctx *x,
@@ -240,6 +247,16 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_HEALTH, "healthy", CONF_T_UINT, "2", AT(struct health_check_conf, healthy), 1, 1000, SEC_NONE, NULL, 0 },
 	{ SEC_HEALTH, "unhealthy", CONF_T_UINT, "3", AT(struct health_check_conf, unhealthy), 1, 1000, SEC_NONE, NULL, 0 },
 
+	{ SEC_TARGET, "upstream", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_target_upstream, CONF_F_REQUIRED },
+	{ SEC_TARGET, "weight", CONF_T_UINT, "1", AT(struct route_target, weight), 0, 10000, SEC_NONE, NULL, 0 },
+
+	{ SEC_STICKY, "cookie", CONF_T_STRING, NULL, AT(struct sticky_conf, cookie), ANY, SEC_NONE, NULL, CONF_F_HEADER },
+	{ SEC_STICKY, "header", CONF_T_STRING, NULL, AT(struct sticky_conf, header), ANY, SEC_NONE, NULL, CONF_F_HEADER },
+	{ SEC_STICKY, "seed", CONF_T_STRING, NULL, AT(struct sticky_conf, seed), ANY, SEC_NONE, NULL, CONF_F_HEADER },
+
+	{ SEC_OVERRIDE, "header", CONF_T_STRING, "X-Cutover-Upstream", AT(struct override_conf, header), ANY, SEC_NONE, NULL, CONF_F_HEADER },
+	{ SEC_OVERRIDE, "allow_from", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_allow_from, CONF_F_REQUIRED },
+
 	{ SEC_FALLBACK, "upstream", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_fallback_upstream, CONF_F_REQUIRED },
 	{ SEC_FALLBACK, "on", CONF_T_CUSTOM, "default", NOWHERE, ANY, SEC_NONE, conf_load_fallback_on, 0 },
 
@@ -255,9 +272,9 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_ROUTE, "respond", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_respond, 0 },
 	{ SEC_ROUTE, "rewrite", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_rewrite, 0 },
 	{ SEC_ROUTE, "fallback", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_fallback, 0 },
-	{ SEC_ROUTE, "split", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_ROUTE, "sticky", CONF_T_UNSUPPORTED, UNSUPPORTED },
-	{ SEC_ROUTE, "override", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_ROUTE, "split", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_split, 0 },
+	{ SEC_ROUTE, "sticky", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_sticky, 0 },
+	{ SEC_ROUTE, "override", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_override, 0 },
 	{ SEC_ROUTE, "shadow", CONF_T_UNSUPPORTED, UNSUPPORTED },
 
 	{ SEC_MATCH, "path_prefix", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_path_prefix, 0 },
@@ -1659,7 +1676,7 @@ conf_load_routes(struct conf_load_ctx *x, void *obj,
 	for (size_t i = 0; i < val->nitems; i++) {
 		const struct conf_node *it = val->items[i];
 		struct route_conf *r = &c->routes[c->nroutes];
-		const struct conf_node *up, *resp, *rw;
+		const struct conf_node *up, *resp, *rw, *sp;
 
 		if (!conf_load_is_map(x, it))
 			continue;
@@ -1670,13 +1687,18 @@ conf_load_routes(struct conf_load_ctx *x, void *obj,
 		up = conf_yaml_get(it, "upstream");
 		resp = conf_yaml_get(it, "respond");
 		rw = conf_yaml_get(it, "rewrite");
-		if (up != NULL && resp != NULL) {
-			conf_load_err(x, resp,
-			    "a route cannot have both \"upstream\" and "
-			    "\"respond\"");
-		} else if (up == NULL && resp == NULL) {
+		sp = conf_yaml_get(it, "split");
+		if ((up != NULL) + (resp != NULL) + (sp != NULL) > 1) {
+			conf_load_err(x, resp != NULL ? resp : sp,
+			    "a route takes exactly one of \"upstream\", "
+			    "\"split\" and \"respond\"");
+		} else if (up == NULL && resp == NULL && sp == NULL) {
 			conf_load_err(x, it,
-			    "a route needs \"upstream\" or \"respond\"");
+			    "a route needs \"upstream\", \"split\" or "
+			    "\"respond\"");
+		} else if (sp == NULL && conf_yaml_get(it, "sticky") != NULL) {
+			conf_load_err(x, conf_yaml_get(it, "sticky"),
+			    "\"sticky\" needs a route with a \"split\"");
 		} else if (resp != NULL && rw != NULL) {
 			conf_load_err(x, rw,
 			    "\"rewrite\" needs a route with an \"upstream\"");
@@ -1752,6 +1774,111 @@ conf_load_route_upstream(struct conf_load_ctx *x, void *obj,
 		return;
 	r->upstream_name = xstrdup(val->text);
 	r->upstream_mark = val->mark;
+}
+
+/* split: a non-empty list of { upstream: NAME, weight: N }. */
+static void
+conf_load_route_split(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+
+	(void)key;
+	if (!conf_load_is_seq(x, val))
+		return;
+	if (val->nitems == 0 || val->nitems > SPLIT_MAX_TARGETS) {
+		conf_load_err(x, val, "a split takes 1 to %d targets",
+		    SPLIT_MAX_TARGETS);
+		return;
+	}
+	r->has_split = true;
+	r->targets = xcalloc(val->nitems, sizeof(*r->targets));
+	for (size_t i = 0; i < val->nitems; i++) {
+		struct route_target *tg = &r->targets[r->ntargets];
+
+		if (!conf_load_is_map(x, val->items[i]))
+			continue;
+		tg->mark = val->items[i]->mark;
+		r->ntargets++;
+		conf_load_walk(x, tg, val->items[i], SEC_TARGET, SEC_NONE, true);
+	}
+}
+
+static void
+conf_load_target_upstream(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_target *tg = obj;
+
+	(void)key;
+	if (conf_load_string(x, val, "an upstream name") == NULL)
+		return;
+	tg->upstream_name = xstrdup(val->text);
+	tg->mark = val->mark;
+}
+
+/* sticky: { cookie: NAME } or { header: NAME }, and an optional seed. */
+static void
+conf_load_route_sticky(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+	struct sticky_conf *st = &r->sticky;
+
+	if (!conf_load_is_map(x, val))
+		return;
+	st->enabled = true;
+	st->mark = key->mark;
+	conf_load_walk(x, st, val, SEC_STICKY, SEC_NONE, true);
+	if ((st->cookie != NULL) == (st->header != NULL))
+		conf_load_err(x, val,
+		    "sticky takes exactly one of \"cookie\" and \"header\"");
+}
+
+/* override: { header: NAME, allow_from: [CIDR...] }. */
+static void
+conf_load_route_override(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+
+	if (!conf_load_is_map(x, val))
+		return;
+	r->override.enabled = true;
+	r->override.mark = key->mark;
+	conf_load_walk(x, &r->override, val, SEC_OVERRIDE, SEC_NONE, true);
+}
+
+static void
+conf_load_allow_from(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct override_conf *o = obj;
+	char show[64];
+
+	(void)key;
+	if (!conf_load_is_seq(x, val))
+		return;
+	if (val->nitems == 0) {
+		conf_load_err(x, val, "expected a non-empty list of address ranges");
+		return;
+	}
+	o->allow = xcalloc(val->nitems, sizeof(*o->allow));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		const char *why;
+
+		if (conf_load_string(x, it, "an address range such as \"10.0.0.0/8\"") ==
+		    NULL)
+			continue;
+		if (cidr_parse(it->text, &o->allow[o->nallow], &why) == -1) {
+			conf_load_err(x, it, "expected an address range such as "
+			    "\"10.0.0.0/8\", got \"%s\" (%s)",
+			    conf_load_show(it->text, show, sizeof(show)), why);
+			continue;
+		}
+		o->nallow++;
+	}
 }
 
 /* fallback: NAME (on unavailable and failure) or { upstream: NAME, on: [...] }. */
@@ -2470,6 +2597,15 @@ conf_load_free_route(struct route_conf *r)
 	free(m->query);
 	free(r->upstream_name);
 	free(r->fallback.upstream_name);
+	for (size_t i = 0; i < r->ntargets; i++)
+		free(r->targets[i].upstream_name);
+	free(r->targets);
+	free(r->sticky.cookie);
+	free(r->sticky.header);
+	free(r->sticky.seed);
+	free(r->sticky.table);
+	free(r->override.header);
+	free(r->override.allow);
 	free(r->rewrite.from);
 	free(r->rewrite.to);
 	free(r->respond.body);

@@ -191,6 +191,9 @@ http_msg_request(struct evbuffer *out, const struct http_head *h,
 		if (m->id_name.len > 0 && n.len == m->id_name.len &&
 		    http_span_ieq(n, m->id_name.p))
 			continue; /* ours replaces it */
+		if (m->drop_name.len > 0 && n.len == m->drop_name.len &&
+		    http_span_ieq(n, m->drop_name.p))
+			continue;
 		if (m->traceparent != NULL && n.len == 11 && IEQ(n, "traceparent"))
 			continue;
 		if (m->drop_tracestate && n.len == 10 && IEQ(n, "tracestate"))

@@ -271,6 +271,39 @@ route_cookie_found(const struct match_cond *c, struct http_span cookie)
 	return false;
 }
 
+bool
+route_cookie_value(const struct route_request *req, const char *name,
+    struct http_span *out)
+{
+	for (size_t i = 0; i < req->nfields; i++) {
+		const struct http_field *f = &req->fields[i];
+		const char *p, *end;
+
+		if (!route_span_ieq(f->name, "cookie"))
+			continue;
+		p = f->value.p;
+		end = p + f->value.len;
+		while (p < end) {
+			const char *pair = p, *pend, *eq;
+
+			while (p < end && *p != ';')
+				p++;
+			pend = p;
+			if (p < end)
+				p++;
+			for (eq = pair; eq < pend && *eq != '='; eq++)
+				;
+			if (eq == pend)
+				continue;
+			if (route_span_eq(route_trim(pair, eq), name)) {
+				*out = route_trim(eq + 1, pend);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 static bool
 route_cookie_holds(const struct match_cond *c,
     const struct route_request *req)

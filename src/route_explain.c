@@ -33,6 +33,7 @@
 #include "cutover/path.h"
 #include "cutover/route.h"
 #include "cutover/route_explain.h"
+#include "cutover/split.h"
 #include "cutover/strbuf.h"
 
 static bool explain_tchar(unsigned char c);
@@ -46,9 +47,14 @@ static void explain_share(struct strbuf *out, unsigned long part,
 static const struct upstream_conf *explain_upstream(const struct config *cfg,
     const struct route_conf *r);
 static void explain_fallback(struct strbuf *out, const struct fallback_conf *f);
+static void explain_servers(struct strbuf *out, const struct upstream_conf *u);
+static void explain_sticky(struct strbuf *out, const struct route_conf *r,
+    const struct route_request *rq);
+static void explain_override(struct strbuf *out, const struct config *cfg,
+    const struct route_conf *r, const struct route_request *rq);
 static void explain_target(struct strbuf *out, const struct config *cfg,
     const struct route_conf *r, const char *path, size_t plen,
-    const struct target_parts *tp);
+    const struct target_parts *tp, const struct route_request *rq);
 
 /* RFC 9110 tchar. */
 static bool
@@ -171,15 +177,117 @@ explain_upstream(const struct config *cfg, const struct route_conf *r)
 	return NULL;
 }
 
+/* The servers of `u` with their shares. */
+static void
+explain_servers(struct strbuf *out, const struct upstream_conf *u)
+{
+	unsigned long total = 0;
+	size_t i;
+
+	for (i = 0; i < u->nservers; i++)
+		total += u->servers[i].weight;
+	for (i = 0; i < u->nservers; i++) {
+		const struct server_conf *s = &u->servers[i];
+
+		if (s->address != NULL)
+			strbuf_addf(out, "    server %s", s->address);
+		else
+			strbuf_addf(out, "    server %s:%u",
+			    s->host ? s->host : "?", (unsigned)s->port);
+		strbuf_addf(out, " weight %u (", s->weight);
+		explain_share(out, s->weight, total);
+		strbuf_adds(out, ")\n");
+	}
+}
+
+/* "sticky: cookie NAME bucket N -> TARGET", or that the key is absent. */
+static void
+explain_sticky(struct strbuf *out, const struct route_conf *r,
+    const struct route_request *rq)
+{
+	const struct sticky_conf *st = &r->sticky;
+	struct http_span key = { NULL, 0 };
+	bool have = false;
+	unsigned b;
+
+	if (!st->enabled || st->table == NULL)
+		return;
+	if (st->cookie != NULL) {
+		have = route_cookie_value(rq, st->cookie, &key);
+	} else {
+		for (size_t i = 0; i < rq->nfields && !have; i++)
+			if (http_span_ieq(rq->fields[i].name, st->header)) {
+				key = rq->fields[i].value;
+				have = true;
+			}
+	}
+	if (!have || key.len == 0) {
+		strbuf_addf(out, "  sticky: %s %s: no key (random draw by weight)\n",
+		    st->cookie ? "cookie" : "header",
+		    st->cookie ? st->cookie : st->header);
+		return;
+	}
+	b = split_bucket(&st->key, key.p, key.len);
+	strbuf_addf(out, "  sticky: %s %s bucket %u -> %s\n",
+	    st->cookie ? "cookie" : "header", st->cookie ? st->cookie : st->header,
+	    b, r->targets[st->table->target[b]].upstream_name);
+}
+
+/* What the override header would do (the client address is checked at run time). */
+static void
+explain_override(struct strbuf *out, const struct config *cfg,
+    const struct route_conf *r, const struct route_request *rq)
+{
+	const struct override_conf *oc = &r->override;
+	const struct http_field *f = NULL;
+
+	if (!oc->enabled)
+		return;
+	for (size_t i = 0; i < rq->nfields && f == NULL; i++)
+		if (http_span_ieq(rq->fields[i].name, oc->header))
+			f = &rq->fields[i];
+	if (f == NULL) {
+		strbuf_addf(out, "  override: %s not sent\n", oc->header);
+		return;
+	}
+	for (size_t i = 0; i < r->ntargets; i++) {
+		if (f->value.len == strlen(r->targets[i].upstream_name) &&
+		    memcmp(f->value.p, r->targets[i].upstream_name, f->value.len) == 0) {
+			strbuf_addf(out, "  override: %s=%.*s -> %s (from allow_from "
+			    "addresses)\n", oc->header, (int)f->value.len, f->value.p,
+			    r->targets[i].upstream_name);
+			return;
+		}
+	}
+	for (size_t k = 0; k < cfg->nroutes; k++) {
+		const struct route_conf *ir = &cfg->routes[k];
+
+		if (ir->active || !route_conditions_hold(ir, rq, NULL, NULL))
+			continue;
+		for (size_t i = 0; i < ir->ntargets; i++) {
+			if (f->value.len == strlen(ir->targets[i].upstream_name) &&
+			    memcmp(f->value.p, ir->targets[i].upstream_name,
+				f->value.len) == 0) {
+				strbuf_addf(out, "  override: %s=%.*s -> %s via inactive "
+				    "route \"%s\" (from allow_from addresses)\n",
+				    oc->header, (int)f->value.len, f->value.p,
+				    ir->targets[i].upstream_name, ir->name);
+				return;
+			}
+		}
+	}
+	strbuf_addf(out, "  override: %s=%.*s names no target: ignored\n",
+	    oc->header, (int)(f->value.len > 64 ? 64 : f->value.len), f->value.p);
+}
+
 /* What the matching route does with the request. */
 static void
 explain_target(struct strbuf *out, const struct config *cfg,
     const struct route_conf *r, const char *path, size_t plen,
-    const struct target_parts *tp)
+    const struct target_parts *tp, const struct route_request *rq)
 {
 	const struct upstream_conf *u;
 	const struct route_rewrite *rw = &r->rewrite;
-	unsigned long total = 0;
 	char *rewritten;
 	size_t i, rlen;
 
@@ -192,27 +300,29 @@ explain_target(struct strbuf *out, const struct config *cfg,
 		return;
 	}
 
-	u = explain_upstream(cfg, r);
-	strbuf_addf(out, "  upstream: %s (share 100%%)\n",
-	    u ? u->name : r->upstream_name ? r->upstream_name : "(none)");
-	if (u == NULL)
-		strbuf_adds(out, "    (upstream not defined)\n");
-	else {
-		for (i = 0; i < u->nservers; i++)
-			total += u->servers[i].weight;
-		for (i = 0; i < u->nservers; i++) {
-			const struct server_conf *s = &u->servers[i];
+	if (r->ntargets > 1) {
+		unsigned long wsum = 0;
 
-			if (s->address != NULL)
-				strbuf_addf(out, "    server %s", s->address);
-			else
-				strbuf_addf(out, "    server %s:%u",
-				    s->host ? s->host : "?", (unsigned)s->port);
-			strbuf_addf(out, " weight %u (", s->weight);
-			explain_share(out, s->weight, total);
+		for (i = 0; i < r->ntargets; i++)
+			wsum += r->targets[i].weight;
+		for (i = 0; i < r->ntargets; i++) {
+			strbuf_addf(out, "  upstream: %s (share ",
+			    r->targets[i].upstream_name);
+			explain_share(out, r->targets[i].weight, wsum);
 			strbuf_adds(out, ")\n");
+			explain_servers(out, r->targets[i].upstream);
 		}
+	} else {
+		u = explain_upstream(cfg, r);
+		strbuf_addf(out, "  upstream: %s (share 100%%)\n",
+		    u ? u->name : r->upstream_name ? r->upstream_name : "(none)");
+		if (u == NULL)
+			strbuf_adds(out, "    (upstream not defined)\n");
+		else
+			explain_servers(out, u);
 	}
+	explain_sticky(out, r, rq);
+	explain_override(out, cfg, r, rq);
 
 	rewritten = xmalloc(plen + (rw->to ? strlen(rw->to) : 0) + 2);
 	rlen = path_rewrite(rw, path, plen, rewritten);
@@ -382,7 +492,7 @@ route_explain(const struct config *cfg, const char *method, const char *url,
 		rc = 1;
 		goto done;
 	}
-	explain_target(out, cfg, match, npath, nlen, &tp);
+	explain_target(out, cfg, match, npath, nlen, &tp, &req);
 	rc = 0;
 
 done:

@@ -13,6 +13,7 @@
 #include "cutover/accesslog.h"
 #include "cutover/breaker.h"
 #include "cutover/budget.h"
+#include "cutover/cidr.h"
 #include "cutover/client.h"
 #include "cutover/clock.h"
 #include "cutover/http_reply.h"
@@ -22,6 +23,7 @@
 #include "cutover/pool.h"
 #include "cutover/retry.h"
 #include "cutover/route.h"
+#include "cutover/split.h"
 #include "cutover/timer.h"
 #include "cutover/tunnel.h"
 #include "cutover/txn.h"
@@ -58,6 +60,11 @@ static bool txn_fin_then_rst(struct txn *t);
 static bool txn_await_rst(struct txn *t);
 static void txn_rst_checked(struct txn *t);
 static uint64_t txn_deadline_left_ms(const struct txn *t);
+static const struct route_conf *txn_choose_target(struct txn *t,
+    const struct route_request *rq, const struct http_head *h);
+static const struct route_conf *txn_override(struct txn *t,
+    const struct route_conf *r, const struct route_request *rq,
+    const struct http_head *h, size_t *ti);
 static void txn_try_failed(struct txn *t, enum try_outcome o, int status,
     const char *why);
 static void txn_end(struct txn *t, bool reuse_upstream);
@@ -274,7 +281,8 @@ txn_start(struct txn *t, struct http_head *h)
 		return;
 	}
 
-	t->up = t->route->upstream;
+	t->route = txn_choose_target(t, &rq, h);
+	t->up = t->first_up;
 	rlen = path_rewrite(&t->route->rewrite, w->path_buf, plen, w->rewrite_buf);
 	path = w->rewrite_buf;
 	t->upgrade = txn_wants_websocket(h);
@@ -314,6 +322,10 @@ txn_start(struct txn *t, struct http_head *h)
 		/* tracestate only travels with the traceparent it belongs to. */
 		m.drop_tracestate = !t->trace_forwarded;
 	}
+	if (t->override_header != NULL) {
+		m.drop_name.p = t->override_header;
+		m.drop_name.len = strlen(t->override_header);
+	}
 	/*
 	 * The head is kept (every try sends it again, with its own
 	 * X-Cutover-Attempt before the final CRLF). A fallback gets the path
@@ -352,6 +364,101 @@ txn_start(struct txn *t, struct http_head *h)
 		timer_arm(&t->deadline, t->up->request_timeout_ms);
 	txn_set_resp(t, TXN_RESP_WAIT_HEAD);
 	txn_try(t);
+}
+
+/*
+ * SPEC 4.5: the target of route `r` for this request. A tester's override
+ * (from allow_from, naming a target of this route, or of an inactive
+ * route whose conditions hold, which then serves the request) comes
+ * first; then the sticky key's bucket; else a draw by weight. Sets
+ * t->first_up and t->override_header; returns the route that serves.
+ */
+static const struct route_conf *
+txn_choose_target(struct txn *t, const struct route_request *rq,
+    const struct http_head *h)
+{
+	const struct route_conf *r = t->route, *o;
+	uint32_t weights[SPLIT_MAX_TARGETS];
+	struct http_span key;
+	size_t ti = 0;
+
+	t->override_header = r->override.enabled ? r->override.header : NULL;
+	o = txn_override(t, r, rq, h, &ti);
+	if (o != NULL) {
+		t->first_up = o->targets[ti].upstream;
+		return o;
+	}
+	if (r->ntargets > 1) {
+		const struct sticky_conf *st = &r->sticky;
+		bool have = false;
+
+		if (st->enabled && st->cookie != NULL)
+			have = route_cookie_value(rq, st->cookie, &key);
+		else if (st->enabled) {
+			const struct http_field *f = http_head_find(h, st->header);
+
+			if ((have = f != NULL))
+				key = f->value;
+		}
+		if (have && key.len > 0) {
+			ti = st->table->target[split_bucket(&st->key, key.p, key.len)];
+		} else {
+			for (size_t i = 0; i < r->ntargets; i++)
+				weights[i] = r->targets[i].weight;
+			ti = split_draw(weights, r->ntargets, rng_u64(&t->c->w->rng));
+		}
+	}
+	t->first_up = r->targets[ti].upstream;
+	return r;
+}
+
+/* Does span `s` hold exactly `str`? (Upstream names compare case-sensitively.) */
+static bool
+txn_span_is(struct http_span s, const char *str)
+{
+	return s.len == strlen(str) && memcmp(s.p, str, s.len) == 0;
+}
+
+/* The route (this one, or an inactive one) and target an override names, or NULL. */
+static const struct route_conf *
+txn_override(struct txn *t, const struct route_conf *r,
+    const struct route_request *rq, const struct http_head *h, size_t *ti)
+{
+	const struct override_conf *oc = &r->override;
+	const struct http_field *f;
+	const char *why;
+
+	if (!oc->enabled || (f = http_head_find(h, oc->header)) == NULL)
+		return NULL;
+	if (!cidr_list_contains_text(oc->allow, oc->nallow, t->c->addr)) {
+		why = "client not in allow_from";
+		goto ignored;
+	}
+	for (size_t i = 0; i < r->ntargets; i++) {
+		if (txn_span_is(f->value, r->targets[i].upstream_name)) {
+			*ti = i;
+			return r;
+		}
+	}
+	for (size_t k = 0; k < t->cfg->nroutes; k++) {
+		const struct route_conf *ir = &t->cfg->routes[k];
+
+		if (ir->active || ir->ntargets == 0 ||
+		    !route_conditions_hold(ir, rq, NULL, NULL))
+			continue;
+		for (size_t i = 0; i < ir->ntargets; i++) {
+			if (txn_span_is(f->value, ir->targets[i].upstream_name)) {
+				*ti = i;
+				return ir;
+			}
+		}
+	}
+	why = "names no target of this route";
+ignored:
+	log_info("override_ignored", "route=%s value=\"%.*s\" reason=\"%s\" "
+	    "client=%s request_id=%s", r->name, (int)(f->value.len > 64 ? 64 :
+	    f->value.len), f->value.p, why, t->c->addr, t->reqid);
+	return NULL;
 }
 
 /* Milliseconds now, for the breaker and the budget. */
@@ -1456,7 +1563,7 @@ txn_budget_exhausted(struct txn *t)
 static uint64_t
 txn_deadline_left_ms(const struct txn *t)
 {
-	uint64_t deadline_ms = t->route->upstream->request_timeout_ms;
+	uint64_t deadline_ms = t->first_up->request_timeout_ms;
 	uint64_t elapsed_ms = (txn_now_us() - t->start_mono_us) / 1000u;
 
 	if (deadline_ms == 0)

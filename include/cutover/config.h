@@ -20,7 +20,9 @@
 #include <sys/socket.h>
 
 #include "cutover/breaker.h"
+#include "cutover/cidr.h"
 #include "cutover/retry.h"
+#include "cutover/split.h"
 
 /* Where a node was in the file: 1-based line and column. */
 struct conf_mark {
@@ -172,12 +174,45 @@ fallback_on_status(const struct fallback_conf *f, int s)
 	    (f->on_status[(s - 100) / 8] & (1u << ((s - 100) % 8))) != 0;
 }
 
+/* One target of a route: its own `upstream`, or one entry of `split`. */
+struct route_target {
+	char *upstream_name;
+	struct upstream_conf *upstream; /* resolved by name at load */
+	uint32_t weight;		/* split share; 1 for a single upstream */
+	struct conf_mark mark;
+};
+
+/* sticky: the key (one cookie or one header) and its bucket table. */
+struct sticky_conf {
+	bool enabled;
+	char *cookie;		    /* exactly one of cookie and header */
+	char *header;
+	char *seed;		    /* NULL: the route's name */
+	struct split_key key;	    /* from the seed, at load */
+	struct split_table *table;  /* owned; built at load */
+	struct conf_mark mark;
+};
+
+/* override: testers name a target in a header, from allowed addresses. */
+struct override_conf {
+	bool enabled;
+	char *header;		/* default "X-Cutover-Upstream" */
+	struct cidr *allow;	/* allow_from; owned */
+	size_t nallow;
+	struct conf_mark mark;
+};
+
 struct route_conf {
 	char *name;
 	bool active;
 	struct route_match match;
 	char *upstream_name;	     /* NULL for respond routes */
-	struct upstream_conf *upstream; /* resolved by name at load */
+	struct upstream_conf *upstream; /* resolved by name at load; a split's first target */
+	struct route_target *targets;	/* the upstream, or the split's entries; owned */
+	size_t ntargets;
+	bool has_split;
+	struct sticky_conf sticky;
+	struct override_conf override;
 	struct route_rewrite rewrite;
 	struct fallback_conf fallback;
 	bool has_respond;

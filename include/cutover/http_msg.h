@@ -40,6 +40,8 @@ struct http_msg_request {
 	 * fields alone); drop_tracestate also removes tracestate. */
 	const char *traceparent;
 	bool drop_tracestate;
+	/* A field never forwarded (the override header); len 0: none. */
+	struct http_span drop_name;
 };
 
 void http_msg_request(struct evbuffer *out, const struct http_head *h,

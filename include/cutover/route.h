@@ -57,6 +57,10 @@ bool route_conditions_hold(const struct route_conf *route,
     const struct route_request *req, const char **failed,
     const char **detail);
 
+/* The value of the first cookie `name` in the request's Cookie fields. */
+bool route_cookie_value(const struct route_request *req, const char *name,
+    struct http_span *out);
+
 /*
  * Free the calling thread's cached PCRE2 match data (created by the first
  * regex route a thread evaluates). Call it before a worker thread exits;

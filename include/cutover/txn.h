@@ -131,6 +131,8 @@ struct txn {
 	size_t last_server;	  /* index of the server of the last try; SIZE_MAX none */
 	int last_fail_status;	  /* what the client gets if no try succeeds */
 	const char *last_fail_why;
+	const struct upstream_conf *first_up;	   /* the target chosen (split, sticky, override) */
+	const char *override_header;		   /* dropped from the request; NULL: none */
 	const struct upstream_conf *fallback_from; /* set once the request fell back */
 	const char *fallback_reason; /* "unavailable" | "failure" | "status" */
 	const char *breaker_note;    /* the access log's `breaker` field */

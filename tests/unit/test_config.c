@@ -545,17 +545,56 @@ static const struct error_case errors[] = {
 	    "upstream_defaults: { tls: {} }\n",
 	    "t.yaml:2:22: key \"tls\" is not supported in this version", 1,
 	    false },
-	{ "not supported: split", OK_HEAD
+	{ "split: empty", OK_HEAD
 	    "routes: [ { name: a, split: [] } ]\n",
-	    "t.yaml:2:22: key \"split\" is not supported in this version", 0,
-	    false },
-	{ "not supported: sticky", OK_HEAD OK_UPS
-	    "routes: [ { name: a, upstream: legacy, sticky: {} } ]\n",
-	    "t.yaml:5:40: key \"sticky\" is not supported in this version", 1,
-	    false },
-	{ "not supported: override", OK_HEAD OK_UPS
-	    "routes: [ { name: a, upstream: legacy, override: {} } ]\n",
-	    "t.yaml:5:40: key \"override\" is not supported in this version", 1,
+	    "t.yaml:2:29: a split takes 1 to 64 targets", 0, false },
+	{ "split: unknown upstream", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { upstream: legacy }, "
+	    "{ upstream: biling } ] } ]\n",
+	    "t.yaml:5:65: unknown upstream \"biling\" (did you mean \"billing\"?)",
+	    1, false },
+	{ "split: twice the same upstream", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { upstream: legacy }, "
+	    "{ upstream: legacy } ] } ]\n",
+	    "t.yaml:5:65: upstream \"legacy\" is in this split twice", 1, false },
+	{ "split: every weight 0", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { upstream: legacy, weight: 0 } ] } ]\n",
+	    "t.yaml:5:43: every weight of this split is 0", 1, false },
+	{ "split: weight too large", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { upstream: legacy, weight: 10001 } ] } ]\n",
+	    "t.yaml:5:59: expected a whole number from 0 to 10000, got \"10001\"",
+	    1, false },
+	{ "split: target without upstream", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { weight: 1 } ] } ]\n",
+	    "t.yaml:5:31: missing required key \"upstream\"", 1, false },
+	{ "split and upstream", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, split: [ { upstream: billing } ] } ]\n",
+	    "t.yaml:5:47: a route takes exactly one of \"upstream\", \"split\" and "
+	    "\"respond\"", 1, false },
+	{ "sticky without split", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, sticky: { cookie: s } } ]\n",
+	    "t.yaml:5:48: \"sticky\" needs a route with a \"split\"", 1, false },
+	{ "sticky with cookie and header", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { upstream: legacy } ], "
+	    "sticky: { cookie: s, header: X-U } } ]\n",
+	    "t.yaml:5:63: sticky takes exactly one of \"cookie\" and \"header\"",
+	    1, false },
+	{ "sticky with neither", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { upstream: legacy } ], sticky: {} } ]\n",
+	    "t.yaml:5:63: sticky takes exactly one of \"cookie\" and \"header\"",
+	    1, false },
+	{ "override without allow_from", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, override: { header: X-T } } ]\n",
+	    "t.yaml:5:50: missing required key \"allow_from\"", 1, false },
+	{ "override with a bad range", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, override: "
+	    "{ allow_from: [ 10.0.0.0/33 ] } } ]\n",
+	    "t.yaml:5:66: expected an address range such as \"10.0.0.0/8\", got "
+	    "\"10.0.0.0/33\" (prefix over 32 for an IPv4 address)", 1, false },
+	{ "fallback is one of the split's targets", OK_HEAD OK_UPS
+	    "routes: [ { name: a, split: [ { upstream: legacy }, "
+	    "{ upstream: billing } ], fallback: billing } ]\n",
+	    "t.yaml:5:88: fallback \"billing\" is the route's own upstream", 1,
 	    false },
 	{ "not supported: shadow", OK_HEAD OK_UPS
 	    "routes: [ { name: a, upstream: legacy, shadow: {} } ]\n",
@@ -1210,11 +1249,12 @@ static const struct error_case errors[] = {
 	{ "upstream and respond", OK_HEAD OK_UPS
 	    "routes: [ { name: a, upstream: legacy, respond: { status: 200 } } "
 	    "]\n",
-	    "t.yaml:5:49: a route cannot have both \"upstream\" and "
-	    "\"respond\"",
+	    "t.yaml:5:49: a route takes exactly one of \"upstream\", \"split\" "
+	    "and \"respond\"",
 	    1, false },
 	{ "neither upstream nor respond", OK_HEAD "routes: [ { name: a } ]\n",
-	    "t.yaml:2:11: a route needs \"upstream\" or \"respond\"", 1, false },
+	    "t.yaml:2:11: a route needs \"upstream\", \"split\" or \"respond\"", 1,
+	    false },
 	{ "rewrite on respond", OK_HEAD
 	    "routes: [ { name: a, respond: { status: 200 }, rewrite: { "
 	    "strip_prefix: / } } ]\n",
