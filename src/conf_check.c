@@ -122,7 +122,7 @@ conf_check_targets(struct config *c, struct route_conf *r,
 	uint64_t total = 0;
 	int rc = 0;
 
-	if (r->upstream_name != NULL) {
+	if (r->upstream_name != NULL && !r->has_split) { /* both: refused already */
 		r->upstream = conf_check_upstream_named(c, r->upstream_name,
 		    r->upstream_mark, "upstream", d);
 		if (r->upstream == NULL)
@@ -285,6 +285,23 @@ conf_check_warnings(const struct config *c, struct conf_mark routes_mark,
     struct config_diag *d)
 {
 	bool catchall = false;
+
+	for (size_t i = 0; i < c->nroutes; i++) {
+		const struct route_conf *r = &c->routes[i];
+		uint64_t sum = 0;
+
+		for (size_t k = 0; r->has_split && k < r->ntargets; k++)
+			sum += r->targets[k].weight;
+		if (r->has_split && sum != 100)
+			config_diag_warning(d, c->path, r->targets[0].mark,
+			    "the weights of route \"%s\" sum to %llu, not 100 "
+			    "(they are used as relative shares)",
+			    r->name, (unsigned long long)sum);
+		if (r->override.enabled && r->override.nallow == 0)
+			config_diag_warning(d, c->path, r->override.mark,
+			    "override of route \"%s\" without allow_from: any "
+			    "client can pick its target", r->name);
+	}
 
 	/*
 	 * The admin API can force breakers open and reload. Off loopback

@@ -255,7 +255,7 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_STICKY, "seed", CONF_T_STRING, NULL, AT(struct sticky_conf, seed), ANY, SEC_NONE, NULL, CONF_F_HEADER },
 
 	{ SEC_OVERRIDE, "header", CONF_T_STRING, "X-Cutover-Upstream", AT(struct override_conf, header), ANY, SEC_NONE, NULL, CONF_F_HEADER },
-	{ SEC_OVERRIDE, "allow_from", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_allow_from, CONF_F_REQUIRED },
+	{ SEC_OVERRIDE, "allow_from", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_allow_from, 0 },
 
 	{ SEC_FALLBACK, "upstream", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_fallback_upstream, CONF_F_REQUIRED },
 	{ SEC_FALLBACK, "on", CONF_T_CUSTOM, "default", NOWHERE, ANY, SEC_NONE, conf_load_fallback_on, 0 },

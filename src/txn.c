@@ -430,7 +430,9 @@ txn_override(struct txn *t, const struct route_conf *r,
 
 	if (!oc->enabled || (f = http_head_find(h, oc->header)) == NULL)
 		return NULL;
-	if (!cidr_list_contains_text(oc->allow, oc->nallow, t->c->addr)) {
+	/* No allow_from: every client may (cutover -t warns of it). */
+	if (oc->nallow > 0 &&
+	    !cidr_list_contains_text(oc->allow, oc->nallow, t->c->addr)) {
 		why = "client not in allow_from";
 		goto ignored;
 	}

@@ -583,9 +583,6 @@ static const struct error_case errors[] = {
 	    "routes: [ { name: a, split: [ { upstream: legacy } ], sticky: {} } ]\n",
 	    "t.yaml:5:63: sticky takes exactly one of \"cookie\" and \"header\"",
 	    1, false },
-	{ "override without allow_from", OK_HEAD OK_UPS
-	    "routes: [ { name: a, upstream: legacy, override: { header: X-T } } ]\n",
-	    "t.yaml:5:50: missing required key \"allow_from\"", 1, false },
 	{ "override with a bad range", OK_HEAD OK_UPS
 	    "routes: [ { name: a, upstream: legacy, override: "
 	    "{ allow_from: [ 10.0.0.0/33 ] } } ]\n",
@@ -1551,6 +1548,18 @@ struct warning_case {
 };
 
 static const struct warning_case warnings[] = {
+	{ "split weights not summing to 100", OK_HEAD OK_UPS
+	    "routes: [ { name: all, split: [ { upstream: legacy, weight: 3 }, "
+	    "{ upstream: billing, weight: 1 } ] } ]\n",
+	    { "t.yaml:5:45: warning: the weights of route \"all\" sum to 4, not 100 "
+	      "(they are used as relative shares)" } },
+	{ "override without allow_from", OK_HEAD OK_UPS
+	    "routes: [ { name: all, upstream: legacy, override: {} },\n"
+	    "          { name: b, match: { path: /b }, upstream: billing } ]\n",
+	    { "t.yaml:5:42: warning: override of route \"all\" without allow_from: "
+	      "any client can pick its target",
+	      "t.yaml:6:11: warning: route \"b\" can never match: earlier route "
+	      "\"all\" (line 5) takes every request it would" } },
 	{ "unused upstream", OK_HEAD OK_UPS
 	    "routes: [ { name: all, upstream: legacy } ]\n",
 	    { "t.yaml:4:3: warning: upstream \"billing\" is not used by any "
