@@ -107,11 +107,21 @@ def write_file(name, text):
     return path
 
 
+_ports_given = set()
+
+
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    """A port nothing listens on now. The kernel may hand the same
+    ephemeral port out again right after it is closed, so one test never
+    gets the same port twice (a listener and the admin API on one port)."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
     return port
 
 
