@@ -31,6 +31,8 @@ static bool route_value_ok(const struct match_cond *c, struct http_span v,
 static bool route_cond_result(const struct match_cond *c, bool found);
 static bool route_header_holds(const struct match_cond *c,
     const struct route_request *req);
+static bool route_cookie_next(const char **p, const char *end,
+    struct http_span *name, struct http_span *value);
 static bool route_cookie_found(const struct match_cond *c,
     struct http_span cookie);
 static bool route_cookie_holds(const struct match_cond *c,
@@ -244,30 +246,44 @@ route_trim(const char *p, const char *end)
 }
 
 /* One Cookie field value, "a=b; c=d": is `c` satisfied by one of them? */
+/*
+ * The next cookie-pair ("name=value") of a Cookie field at *p (before
+ * end), both sides trimmed; pieces without '=' are skipped. False at the
+ * end.
+ */
 static bool
-route_cookie_found(const struct match_cond *c, struct http_span cookie)
+route_cookie_next(const char **p, const char *end, struct http_span *name,
+    struct http_span *value)
 {
-	const char *p = cookie.p, *end = cookie.p + cookie.len;
+	while (*p < end) {
+		const char *pair = *p, *pend, *eq;
 
-	while (p < end) {
-		const char *pair = p, *pend, *eq;
-		struct http_span name, value;
-
-		while (p < end && *p != ';')
-			p++;
-		pend = p;
-		if (p < end)
-			p++;
+		while (*p < end && **p != ';')
+			(*p)++;
+		pend = *p;
+		if (*p < end)
+			(*p)++;
 		for (eq = pair; eq < pend && *eq != '='; eq++)
 			;
 		if (eq == pend)
 			continue; /* not a cookie-pair */
-		name = route_trim(pair, eq);
-		value = route_trim(eq + 1, pend);
+		*name = route_trim(pair, eq);
+		*value = route_trim(eq + 1, pend);
+		return true;
+	}
+	return false;
+}
+
+static bool
+route_cookie_found(const struct match_cond *c, struct http_span cookie)
+{
+	const char *p = cookie.p, *end = cookie.p + cookie.len;
+	struct http_span name, value;
+
+	while (route_cookie_next(&p, end, &name, &value))
 		if (route_span_eq(name, c->name) &&
 		    route_value_ok(c, value, false))
 			return true;
-	}
 	return false;
 }
 
@@ -277,26 +293,14 @@ route_cookie_value(const struct route_request *req, const char *name,
 {
 	for (size_t i = 0; i < req->nfields; i++) {
 		const struct http_field *f = &req->fields[i];
-		const char *p, *end;
+		const char *p = f->value.p, *end = f->value.p + f->value.len;
+		struct http_span n, v;
 
 		if (!route_span_ieq(f->name, "cookie"))
 			continue;
-		p = f->value.p;
-		end = p + f->value.len;
-		while (p < end) {
-			const char *pair = p, *pend, *eq;
-
-			while (p < end && *p != ';')
-				p++;
-			pend = p;
-			if (p < end)
-				p++;
-			for (eq = pair; eq < pend && *eq != '='; eq++)
-				;
-			if (eq == pend)
-				continue;
-			if (route_span_eq(route_trim(pair, eq), name)) {
-				*out = route_trim(eq + 1, pend);
+		while (route_cookie_next(&p, end, &n, &v)) {
+			if (route_span_eq(n, name)) {
+				*out = v;
 				return true;
 			}
 		}
