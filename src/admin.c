@@ -39,6 +39,7 @@
 #include "cutover/clock.h"
 #include "cutover/upstream_rt.h"
 #include "cutover/config.h"
+#include "cutover/http_parse.h"
 #include "cutover/log.h"
 #include "cutover/metrics.h"
 #include "cutover/route.h"
@@ -141,7 +142,6 @@ static int admin_explain_param(const char *p, size_t len,
 static void admin_json_str(struct strbuf *b, const char *s);
 static void admin_json_share(struct strbuf *b, uint64_t part,
     uint64_t whole);
-static int admin_hexval(unsigned char c);
 static char *admin_query_decode(const char *p, size_t n);
 
 #define ADMIN_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
@@ -911,18 +911,6 @@ admin_json_share(struct strbuf *b, uint64_t part, uint64_t whole)
 	strbuf_add(b, num, (size_t)n);
 }
 
-static int
-admin_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * application/x-www-form-urlencoded decoding of p[0..n): '+' is a space,
  * %XX a byte. Returns a new string, or NULL for a malformed escape or a
@@ -943,8 +931,8 @@ admin_query_decode(const char *p, size_t n)
 
 			if (i + 2 >= n)
 				goto bad;
-			hi = admin_hexval((unsigned char)p[i + 1]);
-			lo = admin_hexval((unsigned char)p[i + 2]);
+			hi = http_hex_digit((unsigned char)p[i + 1]);
+			lo = http_hex_digit((unsigned char)p[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			*d++ = (char)(hi << 4 | lo);

@@ -85,7 +85,6 @@ static void body_set_state(struct http_body *, enum http_body_state);
 static int body_fail(struct http_body *, const char *);
 static int size_line_byte(struct http_body *, unsigned char);
 static int chunk_byte(struct http_body *, unsigned char);
-static int hex_value(unsigned char);
 
 #define CT(c) (http_parse_ctype[(unsigned char)(c)])
 #define IS_OWS(c) ((c) == ' ' || (c) == '\t')
@@ -194,18 +193,6 @@ body_fail(struct http_body *b, const char *why)
 {
 	b->error = why;
 	body_set_state(b, HTTP_BODY_S_ERROR);
-	return -1;
-}
-
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
 	return -1;
 }
 
@@ -333,7 +320,7 @@ size_line_byte(struct http_body *b, unsigned char c)
 
 	switch (b->state) {
 	case HTTP_BODY_S_CHUNK_SIZE:
-		if ((d = hex_value(c)) >= 0) {
+		if ((d = http_hex_digit(c)) >= 0) {
 			if (b->digits == 16)
 				return body_fail(b, "chunk size too long");
 			/* Stay below 2^63: no caller can see it negative. */

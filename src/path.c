@@ -12,7 +12,6 @@
 #include "cutover/path.h"
 
 static bool path_visible(unsigned char c);
-static int path_hexval(unsigned char c);
 static int path_unescape(const char *p, size_t left);
 static bool path_unreserved(unsigned char c);
 static bool path_authority_char(unsigned char c);
@@ -27,18 +26,6 @@ path_visible(unsigned char c)
 	return c > 0x20 && c < 0x7f;
 }
 
-static int
-path_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The byte "%XX" at p stands for, or -1 when it is not '%' HEXDIG HEXDIG. */
 static int
 path_unescape(const char *p, size_t left)
@@ -47,8 +34,8 @@ path_unescape(const char *p, size_t left)
 
 	if (left < 3 || p[0] != '%')
 		return -1;
-	hi = path_hexval((unsigned char)p[1]);
-	lo = path_hexval((unsigned char)p[2]);
+	hi = http_hex_digit((unsigned char)p[1]);
+	lo = http_hex_digit((unsigned char)p[2]);
 	if (hi < 0 || lo < 0)
 		return -1;
 	return hi << 4 | lo;

@@ -37,7 +37,6 @@ static bool route_cookie_found(const struct match_cond *c,
     struct http_span cookie);
 static bool route_cookie_holds(const struct match_cond *c,
     const struct route_request *req);
-static int route_hexval(unsigned char c);
 static int route_form_next(const char **p, const char *end);
 static bool route_form_eq(struct http_span s, const char *lit);
 static bool route_query_holds(const struct match_cond *c,
@@ -324,18 +323,6 @@ route_cookie_holds(const struct match_cond *c,
 	return route_cond_result(c, false);
 }
 
-static int
-route_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Next decoded byte of a form-encoded string ('+' is a space, %XX a byte;
  * a '%' not followed by two hex digits is itself), advancing *p.
@@ -351,8 +338,8 @@ route_form_next(const char **p, const char *end)
 		return ' ';
 	}
 	if (*s == '%' && end - s >= 3) {
-		hi = route_hexval((unsigned char)s[1]);
-		lo = route_hexval((unsigned char)s[2]);
+		hi = http_hex_digit((unsigned char)s[1]);
+		lo = http_hex_digit((unsigned char)s[2]);
 		if (hi >= 0 && lo >= 0) {
 			*p = s + 3;
 			return hi << 4 | lo;

@@ -168,6 +168,19 @@ enum http_method http_method_from_span(struct http_span s);
 /* Idempotent per RFC 9110 9.2.2 (GET HEAD OPTIONS PUT DELETE TRACE). */
 bool http_method_idempotent(enum http_method m);
 
+/* The value of hex digit c (either case), or -1 (percent-encoding, chunk sizes). */
+static inline int
+http_hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /*
  * Byte classes shared by the head parser and the chunked decoder (one
  * 256-entry table, so the hot loops cost one load and one test per byte).
