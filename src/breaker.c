@@ -675,6 +675,21 @@ breaker_snapshot(struct breaker *b, uint64_t now_ms, struct breaker_snapshot *s)
 	breaker_unlock(b, &pend);
 }
 
+enum breaker_state
+breaker_state_now(struct breaker *b, uint64_t now_ms, bool *dry_run)
+{
+	struct breaker_pending pend = { .n = 0 };
+	enum breaker_state st;
+
+	pthread_mutex_lock(&b->mu);
+	breaker_poll_locked(b, now_ms, &pend);
+	st = b->state;
+	if (dry_run != NULL)
+		*dry_run = b->p.mode == BREAKER_MODE_DRY_RUN;
+	breaker_unlock(b, &pend);
+	return st;
+}
+
 unsigned
 breaker_retry_after_s(struct breaker *b, uint64_t now_ms)
 {

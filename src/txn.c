@@ -1534,13 +1534,13 @@ txn_retry_metric(enum try_outcome o)
 static bool
 txn_breaker_closed(struct upstream_rt *rt)
 {
-	struct breaker_snapshot bs;
+	enum breaker_state st;
+	bool dry_run;
 
 	if (rt == NULL)
 		return true;
-	breaker_snapshot(&rt->breaker, txn_now_ms(), &bs);
-	return bs.dry_run || bs.state == BREAKER_CLOSED ||
-	    bs.state == BREAKER_FORCED_CLOSED;
+	st = breaker_state_now(&rt->breaker, txn_now_ms(), &dry_run);
+	return dry_run || st == BREAKER_CLOSED || st == BREAKER_FORCED_CLOSED;
 }
 
 /* The budget is spent: count it, and say so in the event log at most once a second. */
@@ -1716,12 +1716,9 @@ txn_unavailable(struct txn *t, enum metrics_reject why, bool no_server)
 	if (why != METRICS_REJECT__COUNT)
 		metrics_rejected(t->c->w->metrics, t->up->index, why);
 	t->flags |= breaker ? ACCESSLOG_F_BO : no_server ? 0 : ACCESSLOG_F_UO;
-	if (breaker) {
-		struct breaker_snapshot bs;
-
-		breaker_snapshot(&rt->breaker, txn_now_ms(), &bs);
-		t->breaker_note = breaker_state_name(bs.state);
-	}
+	if (breaker)
+		t->breaker_note = breaker_state_name(breaker_state_now(&rt->breaker,
+		    txn_now_ms(), NULL));
 	if (txn_fallback(t, METRICS_FALLBACK_UNAVAILABLE))
 		return;
 	if (t->attempts > 0) {

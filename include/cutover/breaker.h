@@ -186,6 +186,10 @@ struct breaker_snapshot {
 void breaker_snapshot(struct breaker *b, uint64_t now_ms,
     struct breaker_snapshot *s);
 
+/* The state now (polled first); *dry_run (may be NULL) says the mode. */
+enum breaker_state breaker_state_now(struct breaker *b, uint64_t now_ms,
+    bool *dry_run);
+
 /* Retry-After for a refusal: whole seconds until HALF_OPEN, at least 1. */
 unsigned breaker_retry_after_s(struct breaker *b, uint64_t now_ms);
 

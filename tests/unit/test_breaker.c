@@ -61,12 +61,16 @@ setup(struct breaker *b, struct rec *r, const struct breaker_params *p)
 	breaker_init(b, p, 0, 42, rec_hook, r);
 }
 
+/* The state, asked both ways: they must always agree. */
 static enum breaker_state
 state(struct breaker *b, uint64_t now)
 {
 	struct breaker_snapshot s;
+	bool dry;
 
 	breaker_snapshot(b, now, &s);
+	assert_int_equal(breaker_state_now(b, now, &dry), s.state);
+	assert_int_equal(dry, s.dry_run);
 	return s.state;
 }
 
