@@ -11,30 +11,10 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 BEFORE_BIN=${BEFORE_BIN:?set BEFORE_BIN to the old build}
 AFTER_BIN=${AFTER_BIN:-./src/cutover}
-BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-export PATH=$PATH:/usr/sbin:/sbin
-for cmd in nginx wrk taskset; do
-	command -v $cmd >/dev/null || { echo "ab.sh: $cmd missing (bench/run.sh installs it)" >&2; exit 1; }
-done
 for b in "$BEFORE_BIN" "$AFTER_BIN"; do
 	[ -x "$b" ] || { echo "ab.sh: no cutover binary at $b" >&2; exit 1; }
 done
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT INT TERM
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-mkdir -p "$work/www" "$BENCH_DIR/results"
-head -c 128 /dev/zero | tr '\0' 'x' >"$work/www/small"
-oport=$(port)
-cat >"$work/origin.conf" <<CONF
-worker_processes 1; daemon off; pid $work/origin.pid; error_log $work/origin.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$oport; root $work/www; } }
-CONF
-taskset -c 1 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
+. "$(dirname "$0")/common.sh" ab.sh
 
 start_cutover() { # WHICH (before|after) -> sets cport, cpid
 	cport=$(port)
@@ -52,9 +32,6 @@ CONF
 	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$cport/small" && return 0; sleep 0.1; done
 	echo "cutover did not start ($1)" >&2; exit 1
 }
-
-# utime + stime of a process, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 declare -A rps cpu
 for r in $(seq "$ROUNDS"); do
@@ -76,7 +53,6 @@ for r in $(seq "$ROUNDS"); do
 		echo "round $r: $mode: $v req/s, $us us CPU/req" >&2
 	done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 before=$(echo "${rps[before]}" | median)
 after=$(echo "${rps[after]}" | median)
 cbefore=$(echo "${cpu[before]}" | median)

@@ -9,28 +9,8 @@ set -uo pipefail
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CUTOVER_BIN=${CUTOVER_BIN:-./src/cutover}
-BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-export PATH=$PATH:/usr/sbin:/sbin
-for cmd in nginx wrk taskset; do
-	command -v $cmd >/dev/null || { echo "observability.sh: $cmd missing (bench/run.sh installs it)" >&2; exit 1; }
-done
 [ -x "$CUTOVER_BIN" ] || { echo "observability.sh: no cutover binary at $CUTOVER_BIN" >&2; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT INT TERM
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-mkdir -p "$work/www" "$BENCH_DIR/results"
-head -c 128 /dev/zero | tr '\0' 'x' >"$work/www/small"
-oport=$(port)
-cat >"$work/origin.conf" <<CONF
-worker_processes 1; daemon off; pid $work/origin.pid; error_log $work/origin.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$oport; root $work/www; } }
-CONF
-taskset -c 1 nginx -c "$work/origin.conf" -p "$work" & pids+=($!)
+. "$(dirname "$0")/common.sh" observability.sh
 
 start_cutover() { # MODE (off|file) -> sets cport, cpid
 	cport=$(port)
@@ -62,7 +42,6 @@ for r in $(seq "$ROUNDS"); do
 		echo "round $r: access_log $mode: $v req/s" >&2
 	done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 off=$(echo "${rps[off]}" | median)
 file=$(echo "${rps[file]}" | median)
 lines=$(wc -l <"$work/access.log" 2>/dev/null || echo 0)
