@@ -68,7 +68,6 @@ static const struct route_conf *txn_override(struct txn *t,
 static void txn_try_failed(struct txn *t, enum try_outcome o, int status,
     const char *why);
 static void txn_end(struct txn *t, bool reuse_upstream);
-static void txn_reply_local(struct txn *t, int status, const char *detail);
 static void txn_reply_error(struct txn *t, int status, const char *detail,
     unsigned retry_after_s, const char *breaker_upstream);
 static void txn_try(struct txn *t);
@@ -152,30 +151,6 @@ txn_wants_websocket(const struct http_head *h)
 	return f != NULL && http_span_ieq(f->value, "websocket");
 }
 
-/* Answer the request ourselves; the connection survives unless a body is unread. */
-static void
-txn_reply_local(struct txn *t, int status, const char *detail)
-{
-	struct client *c = t->c;
-	bool unread_body = t->req == TXN_REQ_BODY;
-
-	if (unread_body || !t->keepalive) {
-		txn_end(t, false);
-		client_error(c, status, detail);
-		return;
-	}
-	{
-		struct http_reply_opts ro;
-
-		txn_reply_opts(t, &ro, false);
-		t->status = status;
-		http_reply_error_opts(c->s.out, status, detail, &ro);
-	}
-	stream_flush(&c->s);
-	txn_end(t, false);
-	client_txn_done(c, true);
-}
-
 void
 txn_start(struct txn *t, struct http_head *h)
 {
@@ -229,13 +204,13 @@ txn_start(struct txn *t, struct http_head *h)
 
 	if (path_split_target(h->target, &tp) == -1 || tp.asterisk) {
 		evbuffer_drain(c->s.in, h->head_len);
-		txn_reply_local(t, tp.asterisk ? 404 : 400,
-		    tp.asterisk ? "no route for *" : "bad request target");
+		txn_reply_error(t, tp.asterisk ? 404 : 400,
+		    tp.asterisk ? "no route for *" : "bad request target", 0, NULL);
 		return;
 	}
 	if (path_normalise(tp.path.p, tp.path.len, w->path_buf, &plen) == -1) {
 		evbuffer_drain(c->s.in, h->head_len);
-		txn_reply_local(t, 400, "bad path");
+		txn_reply_error(t, 400, "bad path", 0, NULL);
 		return;
 	}
 	rq.method = h->method;
@@ -250,7 +225,8 @@ txn_start(struct txn *t, struct http_head *h)
 	if (t->cfg->limits.max_body_bytes > 0 && h->framing == HTTP_FRAMING_LENGTH &&
 	    h->content_length > t->cfg->limits.max_body_bytes) {
 		evbuffer_drain(c->s.in, h->head_len);
-		txn_reply_local(t, 413, "body larger than limits.max_body_bytes");
+		txn_reply_error(t, 413, "body larger than limits.max_body_bytes", 0,
+		    NULL);
 		return;
 	}
 
@@ -258,7 +234,7 @@ txn_start(struct txn *t, struct http_head *h)
 	if (t->route == NULL) {
 		t->flags |= ACCESSLOG_F_NR;
 		evbuffer_drain(c->s.in, h->head_len);
-		txn_reply_local(t, 404, NULL);
+		txn_reply_error(t, 404, NULL, 0, NULL);
 		return;
 	}
 	if (t->route->has_respond) {
@@ -1752,7 +1728,7 @@ txn_reply_error(struct txn *t, int status, const char *detail,
 	http_reply_error_opts(c->s.out, status, detail, &ro);
 	txn_end(t, false);
 	if (close) {
-		client_finish(c, detail);
+		client_finish(c, detail != NULL ? detail : http_reply_error_text(status));
 		return;
 	}
 	stream_flush(&c->s);
