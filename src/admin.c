@@ -42,8 +42,10 @@
 #include "cutover/http_parse.h"
 #include "cutover/log.h"
 #include "cutover/metrics.h"
+#include "cutover/migration.h"
 #include "cutover/route.h"
 #include "cutover/route_explain.h"
+#include "cutover/shadow_log.h"
 #include "cutover/strbuf.h"
 
 #define ADMIN_BACKLOG 64
@@ -137,11 +139,10 @@ static void admin_breaker(struct admin_call *call);
 static bool admin_path_match(const char *pattern, const char *path);
 static void admin_routes(struct admin_call *call);
 static void admin_explain(struct admin_call *call);
+static void admin_migration(struct admin_call *call);
+static void admin_shadow_mismatches(struct admin_call *call);
 static int admin_explain_param(const char *p, size_t len,
     struct admin_explain_args *ea, struct strbuf *err);
-static void admin_json_str(struct strbuf *b, const char *s);
-static void admin_json_share(struct strbuf *b, uint64_t part,
-    uint64_t whole);
 static char *admin_query_decode(const char *p, size_t n);
 
 #define ADMIN_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
@@ -155,6 +156,8 @@ static const struct admin_endpoint admin_endpoints[] = {
 	{ "/upstreams/{}/breaker", EVHTTP_REQ_POST, "POST", admin_breaker },
 	{ "/routes", ADMIN_GET, ADMIN_ALLOW_GET, admin_routes },
 	{ "/explain", ADMIN_GET, ADMIN_ALLOW_GET, admin_explain },
+	{ "/migration", ADMIN_GET, ADMIN_ALLOW_GET, admin_migration },
+	{ "/shadow/mismatches", ADMIN_GET, ADMIN_ALLOW_GET, admin_shadow_mismatches },
 };
 
 /*
@@ -503,7 +506,7 @@ admin_reply_error(struct admin_call *call, int status, const char *msg)
 
 	strbuf_init(&b);
 	strbuf_adds(&b, "{\"error\":");
-	admin_json_str(&b, msg);
+	strbuf_add_json_str(&b, msg);
 	strbuf_adds(&b, "}\n");
 	admin_reply_sb(call, status, ADMIN_CT_JSON, &b);
 }
@@ -574,7 +577,7 @@ admin_upstream_state(struct strbuf *b, const struct upstream_conf *up)
 	breaker_snapshot(&rt->breaker, now, &bs);
 	budget_snapshot(&rt->budget, now, &gs);
 	strbuf_adds(b, ",\"breaker\":{\"state\":");
-	admin_json_str(b, breaker_state_name(bs.state));
+	strbuf_add_json_str(b, breaker_state_name(bs.state));
 	strbuf_addf(b, ",\"mode\":\"%s\",\"consecutive_failures\":%u,"
 	    "\"open_period_ms\":%" PRIu64 ",\"probes_in_flight\":%u,"
 	    "\"dry_run_rejects\":%" PRIu64 "}",
@@ -614,18 +617,18 @@ admin_upstreams(struct admin_call *call)
 		const struct upstream_conf *up = &cfg->upstreams[i];
 
 		strbuf_adds(&b, i > 0 ? ",{\"name\":" : "{\"name\":");
-		admin_json_str(&b, up->name);
+		strbuf_add_json_str(&b, up->name);
 		strbuf_adds(&b, ",\"servers\":[");
 		for (size_t j = 0; j < up->nservers; j++) {
 			strbuf_adds(&b, j > 0 ? ",{\"address\":" : "{\"address\":");
-			admin_json_str(&b, up->servers[j].address);
+			strbuf_add_json_str(&b, up->servers[j].address);
 			strbuf_addf(&b, ",\"weight\":%u,\"healthy\":%s",
 			    up->servers[j].weight,
 			    up->rt == NULL || upstream_rt_server_up(up->rt, j) ?
 				"true" : "false");
 			if (up->rt != NULL && up->rt->servers[j].last_check_ms > 0) {
 				strbuf_adds(&b, ",\"last_error\":");
-				admin_json_str(&b, up->rt->servers[j].last_error);
+				strbuf_add_json_str(&b, up->rt->servers[j].last_error);
 			}
 			strbuf_adds(&b, "}");
 		}
@@ -725,9 +728,9 @@ admin_breaker(struct admin_call *call)
 	breaker_snapshot(&up->rt->breaker, clock_now_ms(), &bs);
 	strbuf_init(&b);
 	strbuf_adds(&b, "{\"upstream\":");
-	admin_json_str(&b, up->name);
+	strbuf_add_json_str(&b, up->name);
 	strbuf_adds(&b, ",\"state\":");
-	admin_json_str(&b, breaker_state_name(bs.state));
+	strbuf_add_json_str(&b, breaker_state_name(bs.state));
 	strbuf_adds(&b, "}\n");
 	admin_reply_sb(call, 200, ADMIN_CT_JSON, &b);
 }
@@ -753,7 +756,7 @@ admin_routes(struct admin_call *call)
 		    METRICS_NONE);
 
 		strbuf_adds(&b, i > 0 ? ",{\"name\":" : "{\"name\":");
-		admin_json_str(&b, r->name);
+		strbuf_add_json_str(&b, r->name);
 		strbuf_addf(&b, ",\"active\":%s,\"hits\":%llu,\"targets\":[",
 		    r->active ? "true" : "false", (unsigned long long)hits);
 		for (size_t k = 0; k < r->ntargets; k++) {
@@ -762,10 +765,10 @@ admin_routes(struct admin_call *call)
 			    i, tg->upstream->index);
 
 			strbuf_adds(&b, k > 0 ? ",{\"upstream\":" : "{\"upstream\":");
-			admin_json_str(&b, tg->upstream->name);
+			strbuf_add_json_str(&b, tg->upstream->name);
 			strbuf_addf(&b, ",\"weight\":%u,\"requests\":%llu,\"share\":",
 			    tg->weight, (unsigned long long)n);
-			admin_json_share(&b, n, hits);
+			strbuf_add_share(&b, n, hits);
 			strbuf_adds(&b, "}");
 		}
 		strbuf_adds(&b, "]");
@@ -774,6 +777,31 @@ admin_routes(struct admin_call *call)
 		strbuf_adds(&b, "}");
 	}
 	strbuf_adds(&b, "]}\n");
+	admin_reply_sb(call, 200, ADMIN_CT_JSON, &b);
+}
+
+static void
+admin_migration(struct admin_call *call)
+{
+	const struct admin_view *v = call->a->view;
+	struct strbuf b;
+
+	strbuf_init(&b);
+	migration_render(&b, v->cfg, v->metrics, v->migration, v->nworkers);
+	admin_reply_sb(call, 200, ADMIN_CT_JSON, &b);
+}
+
+static void
+admin_shadow_mismatches(struct admin_call *call)
+{
+	const struct admin_view *v = call->a->view;
+	struct strbuf b;
+
+	strbuf_init(&b);
+	if (v->shadow_log != NULL)
+		shadow_log_render(v->shadow_log, &b);
+	else
+		strbuf_adds(&b, "{\"total\":0,\"kept\":0,\"mismatches\":[]}\n");
 	admin_reply_sb(call, 200, ADMIN_CT_JSON, &b);
 }
 
@@ -878,37 +906,6 @@ admin_explain(struct admin_call *call)
 	free(ea.method);
 	free(ea.url);
 	admin_reply_sb(call, status, ADMIN_CT_TEXT, &out);
-}
-
-/* A JSON string, quotes included; NULL as null. */
-static void
-admin_json_str(struct strbuf *b, const char *s)
-{
-	if (s == NULL) {
-		strbuf_adds(b, "null");
-		return;
-	}
-	strbuf_adds(b, "\"");
-	strbuf_add_json(b, s, strlen(s));
-	strbuf_adds(b, "\"");
-}
-
-/* part/whole as a JSON number with 1 to 4 decimals: 1.0, 0.5, 0.3333. */
-static void
-admin_json_share(struct strbuf *b, uint64_t part, uint64_t whole)
-{
-	char num[32];
-	int n;
-
-	n = snprintf(num, sizeof(num), "%.4f",
-	    whole > 0 ? (double)part / (double)whole : 0.0);
-	if (n <= 0 || (size_t)n >= sizeof(num)) {
-		strbuf_adds(b, "0.0");
-		return;
-	}
-	while (n > 2 && num[n - 1] == '0' && num[n - 2] != '.')
-		num[--n] = '\0';
-	strbuf_add(b, num, (size_t)n);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cutover/conf_check.h"
+#include "cutover/http_parse.h"
 #include "cutover/split.h"
 #include "cutover/strbuf.h"
 
@@ -181,7 +182,11 @@ conf_check_targets(struct config *c, struct route_conf *r,
 	return 0;
 }
 
-/* Resolve a route's fallback upstream: it must exist and not be one of the route's own. */
+/*
+ * Resolve a route's fallback upstream: it must exist and not be the
+ * route's one upstream. A split may fall back to one of its targets (the
+ * monolith, during a ramp): requests sent to the others fall back to it.
+ */
 static int
 conf_check_fallback(struct config *c, struct route_conf *r,
     struct config_diag *d)
@@ -194,15 +199,46 @@ conf_check_fallback(struct config *c, struct route_conf *r,
 	    "fallback upstream", d);
 	if (f->upstream == NULL)
 		return -1;
-	for (size_t i = 0; i < r->ntargets; i++) {
-		if (r->targets[i].upstream == f->upstream) {
-			config_diag_error(d, c->path, f->mark,
-			    "fallback \"%s\" is the route's own upstream",
-			    f->upstream_name);
-			return -1;
-		}
+	if (!r->has_split && r->ntargets == 1 &&
+	    r->targets[0].upstream == f->upstream) {
+		config_diag_error(d, c->path, f->mark,
+		    "fallback \"%s\" is the route's own upstream",
+		    f->upstream_name);
+		return -1;
 	}
 	return 0;
+}
+
+/* Resolve a route's shadow upstream: it must exist. */
+static int
+conf_check_shadow(struct config *c, struct route_conf *r,
+    struct config_diag *d)
+{
+	struct shadow_conf *sh = &r->shadow;
+
+	if (!sh->enabled || sh->upstream_name == NULL)
+		return 0;
+	sh->upstream = conf_check_upstream_named(c, sh->upstream_name, sh->mark,
+	    "shadow upstream", d);
+	return sh->upstream == NULL ? -1 : 0;
+}
+
+static bool conf_check_only_path(const struct route_conf *r);
+
+/* The last active route that takes every request to an upstream (route_conf.catch_all). */
+static void
+conf_check_catch_all(struct config *c)
+{
+	for (size_t i = c->nroutes; i-- > 0;) {
+		struct route_conf *r = &c->routes[i];
+
+		if (r->active && r->ntargets > 0 && conf_check_only_path(r) &&
+		    (r->match.path_kind == PATH_MATCH_ANY ||
+			strcmp(r->match.path, "/") == 0)) {
+			r->catch_all = true;
+			return;
+		}
+	}
 }
 
 int
@@ -217,7 +253,10 @@ conf_check_routes(struct config *c, struct config_diag *d)
 			rc = -1;
 		if (conf_check_fallback(c, r, d) == -1)
 			rc = -1;
+		if (conf_check_shadow(c, r, d) == -1)
+			rc = -1;
 	}
+	conf_check_catch_all(c);
 	return rc;
 }
 
@@ -301,6 +340,18 @@ conf_check_warnings(const struct config *c, struct conf_mark routes_mark,
 			config_diag_warning(d, c->path, r->override.mark,
 			    "override of route \"%s\" without allow_from: any "
 			    "client can pick its target", r->name);
+		if (r->shadow.enabled && (r->shadow.methods & (1u << HTTP_M_POST |
+			1u << HTTP_M_PUT | 1u << HTTP_M_DELETE | 1u << HTTP_M_PATCH)))
+			config_diag_warning(d, c->path, r->shadow.mark,
+			    "route \"%s\" shadows write methods: the shadow "
+			    "upstream must not act on them (it gets "
+			    "X-Cutover-Shadow: 1)", r->name);
+		for (size_t k = 0; r->shadow.upstream != NULL && k < r->ntargets; k++)
+			if (r->targets[k].upstream == r->shadow.upstream)
+				config_diag_warning(d, c->path, r->shadow.mark,
+				    "route \"%s\" shadows to \"%s\", one of its "
+				    "own targets: those requests are sent to it twice",
+				    r->name, r->shadow.upstream_name);
 	}
 
 	/*
@@ -323,7 +374,8 @@ conf_check_warnings(const struct config *c, struct conf_mark routes_mark,
 		bool used = false;
 
 		for (size_t j = 0; j < c->nroutes && !used; j++) {
-			used = c->routes[j].fallback.upstream == u;
+			used = c->routes[j].fallback.upstream == u ||
+			    c->routes[j].shadow.upstream == u;
 			for (size_t k = 0; k < c->routes[j].ntargets && !used; k++)
 				used = c->routes[j].targets[k].upstream == u;
 		}

@@ -41,8 +41,10 @@
 #include "cutover/conf_units.h"
 #include "cutover/conf_yaml.h"
 #include "cutover/config.h"
+#include "cutover/http_parse.h"
 #include "cutover/log.h"
 #include "cutover/retry.h"
+#include "cutover/shadow_compare.h"
 #include "cutover/strbuf.h"
 
 #define CONF_LOAD_MAX_FILE (64u << 20)	 /* the configuration itself */
@@ -76,6 +78,8 @@ enum conf_section {
 	SEC_TARGET,
 	SEC_STICKY,
 	SEC_OVERRIDE,
+	SEC_SHADOW,
+	SEC_COMPARE,
 };
 
 enum conf_type {
@@ -152,6 +156,10 @@ static conf_load_fn conf_load_fallback_on;
 static conf_load_fn conf_load_route_split, conf_load_target_upstream;
 static conf_load_fn conf_load_route_sticky, conf_load_route_override;
 static conf_load_fn conf_load_allow_from;
+static conf_load_fn conf_load_route_shadow, conf_load_shadow_upstream;
+static conf_load_fn conf_load_shadow_percent, conf_load_shadow_methods;
+static conf_load_fn conf_load_shadow_compare, conf_load_ignore_headers;
+static conf_load_fn conf_load_ignore_json_fields;
 static void conf_load_inherit(struct upstream_conf *u,
     const struct upstream_conf *d);
 static void conf_load_check_upstream(struct conf_load_ctx *x,
@@ -275,7 +283,17 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_ROUTE, "split", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_split, 0 },
 	{ SEC_ROUTE, "sticky", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_sticky, 0 },
 	{ SEC_ROUTE, "override", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_override, 0 },
-	{ SEC_ROUTE, "shadow", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_ROUTE, "shadow", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_route_shadow, 0 },
+
+	{ SEC_SHADOW, "upstream", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_shadow_upstream, CONF_F_REQUIRED },
+	{ SEC_SHADOW, "percent", CONF_T_CUSTOM, "100", NOWHERE, ANY, SEC_NONE, conf_load_shadow_percent, 0 },
+	{ SEC_SHADOW, "methods", CONF_T_CUSTOM, "default", NOWHERE, ANY, SEC_NONE, conf_load_shadow_methods, 0 },
+	{ SEC_SHADOW, "max_inflight", CONF_T_UINT, "64", AT(struct shadow_conf, max_inflight), 1, 100000, SEC_NONE, NULL, 0 },
+	{ SEC_SHADOW, "max_body", CONF_T_SIZE, "64KiB", AT(struct shadow_conf, max_body), 0, 64 << 20, SEC_NONE, NULL, 0 },
+	{ SEC_SHADOW, "compare", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_shadow_compare, 0 },
+
+	{ SEC_COMPARE, "ignore_headers", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_ignore_headers, 0 },
+	{ SEC_COMPARE, "ignore_json_fields", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_ignore_json_fields, 0 },
 
 	{ SEC_MATCH, "path_prefix", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_path_prefix, 0 },
 	{ SEC_MATCH, "path", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_path_exact, 0 },
@@ -1705,6 +1723,10 @@ conf_load_routes(struct conf_load_ctx *x, void *obj,
 		} else if (resp != NULL && r->fallback.upstream_name != NULL) {
 			conf_load_err(x, conf_yaml_get(it, "fallback"),
 			    "\"fallback\" needs a route with an \"upstream\"");
+		} else if (resp != NULL && r->shadow.enabled) {
+			conf_load_err(x, conf_yaml_get(it, "shadow"),
+			    "\"shadow\" needs a route with an \"upstream\" or "
+			    "a \"split\"");
 		}
 	}
 }
@@ -1878,6 +1900,184 @@ conf_load_allow_from(struct conf_load_ctx *x, void *obj,
 			continue;
 		}
 		o->nallow++;
+	}
+}
+
+/* shadow: { upstream, percent, methods, max_inflight, max_body, compare }. */
+static void
+conf_load_route_shadow(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct route_conf *r = obj;
+
+	if (!conf_load_is_map(x, val))
+		return;
+	r->shadow.enabled = true;
+	r->shadow.mark = key->mark;
+	conf_load_walk(x, &r->shadow, val, SEC_SHADOW, SEC_NONE, true);
+}
+
+static void
+conf_load_shadow_upstream(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct shadow_conf *sh = obj;
+
+	(void)key;
+	if (conf_load_string(x, val, "an upstream name") == NULL)
+		return;
+	free(sh->upstream_name);
+	sh->upstream_name = xstrdup(val->text);
+	sh->mark = val->mark;
+}
+
+/* percent: 0..100, decimals allowed ("0.5"), with or without a '%'. */
+static void
+conf_load_shadow_percent(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct shadow_conf *sh = obj;
+	char buf[32], show[64];
+	const char *why;
+	size_t n;
+
+	(void)key;
+	if (conf_load_string(x, val, "a percentage from 0 to 100") == NULL)
+		return;
+	n = strlen(val->text);
+	if (n == 0 || n + 2 > sizeof(buf)) {
+		why = "expected a percentage from 0 to 100";
+		goto bad;
+	}
+	memcpy(buf, val->text, n + 1);
+	if (buf[n - 1] != '%')
+		memcpy(buf + n, "%", 2);
+	if (units_parse_ratio(buf, &sh->percent_ppm, &why) == 0)
+		return;
+bad:
+	conf_load_err(x, val, "expected a percentage from 0 to 100 such as "
+	    "\"100\" or \"0.5\", got \"%s\" (%s)",
+	    conf_load_show(val->text, show, sizeof(show)), why);
+}
+
+/* The methods a shadow copy may carry; writes need an explicit list. */
+static const struct {
+	const char *name;
+	enum http_method m;
+} conf_shadow_methods[] = {
+	{ "GET", HTTP_M_GET }, { "HEAD", HTTP_M_HEAD }, { "POST", HTTP_M_POST },
+	{ "PUT", HTTP_M_PUT }, { "DELETE", HTTP_M_DELETE },
+	{ "OPTIONS", HTTP_M_OPTIONS }, { "PATCH", HTTP_M_PATCH },
+};
+
+static void
+conf_load_shadow_methods(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct shadow_conf *sh = obj;
+	char show[64];
+
+	if (key == NULL) { /* the default */
+		sh->methods = 1u << HTTP_M_GET | 1u << HTTP_M_HEAD;
+		return;
+	}
+	if (!conf_load_is_seq(x, val))
+		return;
+	if (val->nitems == 0) {
+		conf_load_err(x, val, "expected a non-empty list of methods");
+		return;
+	}
+	sh->methods = 0;
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		size_t k;
+
+		if (conf_load_string(x, it, "a method such as \"GET\"") == NULL)
+			continue;
+		for (k = 0; k < sizeof(conf_shadow_methods) /
+		     sizeof(conf_shadow_methods[0]); k++)
+			if (strcmp(it->text, conf_shadow_methods[k].name) == 0)
+				break;
+		if (k == sizeof(conf_shadow_methods) / sizeof(conf_shadow_methods[0])) {
+			conf_load_err(x, it, "expected one of GET, HEAD, POST, "
+			    "PUT, DELETE, OPTIONS, PATCH, got \"%s\"",
+			    conf_load_show(it->text, show, sizeof(show)));
+			continue;
+		}
+		sh->methods |= 1u << conf_shadow_methods[k].m;
+	}
+}
+
+/* compare: a mapping (maybe empty), or true / false. */
+static void
+conf_load_shadow_compare(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct shadow_conf *sh = obj;
+
+	(void)key;
+	if (val->kind == CONF_NODE_SCALAR && (strcmp(val->text, "true") == 0 ||
+		strcmp(val->text, "false") == 0)) {
+		sh->compare = strcmp(val->text, "true") == 0;
+		return;
+	}
+	if (!conf_yaml_is_null(val) && !conf_load_is_map(x, val))
+		return;
+	sh->compare = true;
+	conf_load_walk(x, sh, val, SEC_COMPARE, SEC_NONE, true);
+}
+
+static void
+conf_load_ignore_headers(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct shadow_conf *sh = obj;
+	char show[64];
+
+	(void)key;
+	if (!conf_load_is_seq(x, val))
+		return;
+	sh->ignore_headers = xcalloc(val->nitems + 1, sizeof(char *));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+
+		if (conf_load_string(x, it, "a header name") == NULL)
+			continue;
+		if (!conf_load_token(it->text, false)) {
+			conf_load_err(x, it, "expected a header name such as "
+			    "\"Date\", got \"%s\"",
+			    conf_load_show(it->text, show, sizeof(show)));
+			continue;
+		}
+		sh->ignore_headers[sh->nignore_headers++] = xstrdup(it->text);
+	}
+}
+
+static void
+conf_load_ignore_json_fields(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct shadow_conf *sh = obj;
+	char show[64];
+
+	(void)key;
+	if (!conf_load_is_seq(x, val))
+		return;
+	sh->ignore_json_fields = xcalloc(val->nitems + 1, sizeof(char *));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		const char *why;
+
+		if (conf_load_string(x, it, "a JSON field path") == NULL)
+			continue;
+		if (!cmp_json_path_valid(it->text, &why)) {
+			conf_load_err(x, it, "expected a JSON field path such as "
+			    "\"generated_at\" or \"items.id\", got \"%s\" (%s)",
+			    conf_load_show(it->text, show, sizeof(show)), why);
+			continue;
+		}
+		sh->ignore_json_fields[sh->nignore_json_fields++] =
+		    xstrdup(it->text);
 	}
 }
 
@@ -2606,6 +2806,13 @@ conf_load_free_route(struct route_conf *r)
 	free(r->sticky.table);
 	free(r->override.header);
 	free(r->override.allow);
+	free(r->shadow.upstream_name);
+	for (size_t i = 0; i < r->shadow.nignore_headers; i++)
+		free(r->shadow.ignore_headers[i]);
+	free(r->shadow.ignore_headers);
+	for (size_t i = 0; i < r->shadow.nignore_json_fields; i++)
+		free(r->shadow.ignore_json_fields[i]);
+	free(r->shadow.ignore_json_fields);
 	free(r->rewrite.from);
 	free(r->rewrite.to);
 	free(r->respond.body);

@@ -207,8 +207,9 @@ http_msg_request(struct evbuffer *out, const struct http_head *h,
 		/* We set these; a client's own values are not trusted. */
 		if ((n.len == 17 && (IEQ(n, "x-forwarded-proto") ||
 			IEQ(n, "x-cutover-attempt"))) ||
-		    (n.len == 16 && IEQ(n, "x-forwarded-host")))
-			continue;
+		    (n.len == 16 && (IEQ(n, "x-forwarded-host") ||
+			IEQ(n, "x-cutover-shadow"))))
+			continue; /* a client's X-Cutover-Shadow would switch off side effects */
 		if (has_conn || n.len == 2 || n.len == 7 || n.len == 10 ||
 		    n.len == 14 || n.len == 16 || n.len == 17) {
 			if (http_msg_hop_by_hop(h, f, m->upgrade))

@@ -108,6 +108,7 @@ struct metrics_worker {
 	_Atomic uint64_t *skipped;	/* nupstreams * METRICS_SKIP__COUNT */
 	_Atomic uint64_t *exhausted;	/* nupstreams */
 	_Atomic uint64_t *fallbacks;	/* nroutes * METRICS_FALLBACK__COUNT */
+	_Atomic uint64_t *shadows;	/* nroutes * METRICS_SHADOW__COUNT */
 };
 
 static const char *const reject_names[METRICS_REJECT__COUNT] = {
@@ -118,6 +119,9 @@ static const char *const retry_names[METRICS_RETRY__COUNT] = {
 };
 static const char *const skip_names[METRICS_SKIP__COUNT] = {
 	"budget", "not_replayable", "body_too_large", "deadline", "breaker",
+};
+static const char *const shadow_names[METRICS_SHADOW__COUNT] = {
+	"match", "mismatch", "error", "skipped", "sent",
 };
 static const char *const fallback_names[METRICS_FALLBACK__COUNT] = {
 	"unavailable", "failure", "status",
@@ -238,6 +242,8 @@ metrics_worker_new(const struct config *cfg)
 	m->exhausted = xcalloc(m->nupstreams + 1, sizeof(*m->exhausted));
 	m->fallbacks = xcalloc(m->nroutes * METRICS_FALLBACK__COUNT + 1,
 	    sizeof(*m->fallbacks));
+	m->shadows = xcalloc(m->nroutes * METRICS_SHADOW__COUNT + 1,
+	    sizeof(*m->shadows));
 	return m;
 }
 
@@ -263,6 +269,7 @@ metrics_worker_free(struct metrics_worker *m)
 	free(m->skipped);
 	free(m->exhausted);
 	free(m->fallbacks);
+	free(m->shadows);
 	free(m);
 }
 
@@ -700,6 +707,38 @@ metrics_fallback(struct metrics_worker *m, size_t route,
 		counter_add(&m->fallbacks[route * METRICS_FALLBACK__COUNT + r], 1);
 }
 
+void
+metrics_shadow(struct metrics_worker *m, size_t route, enum metrics_shadow r)
+{
+	if (route < m->nroutes && (unsigned)r < METRICS_SHADOW__COUNT)
+		counter_add(&m->shadows[route * METRICS_SHADOW__COUNT + r], 1);
+}
+
+const char *
+metrics_shadow_name(enum metrics_shadow r)
+{
+	return (unsigned)r < METRICS_SHADOW__COUNT ? shadow_names[r] : "?";
+}
+
+static uint64_t sum_counter(struct metrics_worker *const *w, size_t n,
+    size_t off, size_t row, bool per_route, size_t idx);
+
+uint64_t
+metrics_sum_fallbacks(struct metrics_worker *const *w, size_t n, size_t route,
+    enum metrics_fallback r)
+{
+	return sum_counter(w, n, offsetof(struct metrics_worker, fallbacks),
+	    route, true, route * METRICS_FALLBACK__COUNT + r);
+}
+
+uint64_t
+metrics_sum_shadow(struct metrics_worker *const *w, size_t n, size_t route,
+    enum metrics_shadow r)
+{
+	return sum_counter(w, n, offsetof(struct metrics_worker, shadows), route,
+	    true, route * METRICS_SHADOW__COUNT + r);
+}
+
 /* Sum of counter `idx` of the array at byte offset `off` over the workers that have row `row`. */
 static uint64_t
 sum_counter(struct metrics_worker *const *w, size_t n, size_t off,
@@ -778,6 +817,20 @@ render_resilience(struct strbuf *out, const struct config *cfg,
 			    sum_counter(w, n,
 				offsetof(struct metrics_worker, fallbacks), r, true,
 				r * METRICS_FALLBACK__COUNT + k));
+		}
+	}
+	render_family(out, "cutover_shadow_total", "counter",
+	    "Shadow copies of a route's requests, by what became of them.");
+	for (size_t r = 0; r < cfg->nroutes; r++) {
+		const struct route_conf *rc = &cfg->routes[r];
+
+		if (!rc->shadow.enabled)
+			continue;
+		for (size_t k = 0; k < METRICS_SHADOW__COUNT; k++) {
+			strbuf_adds(out, "cutover_shadow_total{route=\"");
+			metrics_escape_label(out, rc->name);
+			strbuf_addf(out, "\",result=\"%s\"} %" PRIu64 "\n",
+			    shadow_names[k], metrics_sum_shadow(w, n, r, k));
 		}
 	}
 }

@@ -47,6 +47,8 @@ static void explain_share(struct strbuf *out, unsigned long part,
 static const struct upstream_conf *explain_upstream(const struct config *cfg,
     const struct route_conf *r);
 static void explain_fallback(struct strbuf *out, const struct fallback_conf *f);
+static void explain_shadow(struct strbuf *out, const struct shadow_conf *sh,
+    const struct route_request *rq);
 static void explain_servers(struct strbuf *out, const struct upstream_conf *u);
 static void explain_sticky(struct strbuf *out, const struct route_conf *r,
     const struct route_request *rq);
@@ -348,6 +350,67 @@ explain_target(struct strbuf *out, const struct config *cfg,
 	free(rewritten);
 
 	explain_fallback(out, &r->fallback);
+	explain_shadow(out, &r->shadow, rq);
+}
+
+/* The names of the methods a shadow copies (config.h: bit per enum http_method). */
+static const char *const explain_methods[] = {
+	[HTTP_M_GET] = "GET", [HTTP_M_HEAD] = "HEAD", [HTTP_M_POST] = "POST",
+	[HTTP_M_PUT] = "PUT", [HTTP_M_DELETE] = "DELETE",
+	[HTTP_M_OPTIONS] = "OPTIONS", [HTTP_M_PATCH] = "PATCH",
+};
+
+static void
+explain_list(struct strbuf *out, const char *what, char *const *v, size_t n)
+{
+	if (n == 0)
+		return;
+	strbuf_addf(out, " %s ", what);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(out, "%s%s", i > 0 ? "," : "", v[i]);
+}
+
+/*
+ * Only for a route with a shadow:
+ * "shadow: users-next 100% of GET,HEAD -> copied; compared ignoring headers Date fields gen"
+ */
+static void
+explain_shadow(struct strbuf *out, const struct shadow_conf *sh,
+    const struct route_request *rq)
+{
+	enum http_method m = http_method_from_span(rq->method);
+	const char *sep = "";
+
+	if (!sh->enabled)
+		return;
+	strbuf_addf(out, "  shadow: %s ", sh->upstream_name);
+	explain_share(out, sh->percent_ppm, 1000000u);
+	strbuf_adds(out, " of ");
+	for (size_t i = 0; i < sizeof(explain_methods) / sizeof(explain_methods[0]);
+	     i++) {
+		if (explain_methods[i] != NULL && (sh->methods & (1u << i))) {
+			strbuf_addf(out, "%s%s", sep, explain_methods[i]);
+			sep = ",";
+		}
+	}
+	if (!(sh->methods & (1u << m)))
+		strbuf_adds(out, " -> not copied (method)");
+	else if (sh->percent_ppm == 0)
+		strbuf_adds(out, " -> not copied (0%)");
+	else
+		strbuf_adds(out, sh->percent_ppm < 1000000u ?
+		    " -> copied (by draw)" : " -> copied");
+	if (!sh->compare) {
+		strbuf_adds(out, "; not compared\n");
+		return;
+	}
+	strbuf_adds(out, "; compared");
+	if (sh->nignore_headers + sh->nignore_json_fields > 0)
+		strbuf_adds(out, " ignoring");
+	explain_list(out, "headers", sh->ignore_headers, sh->nignore_headers);
+	explain_list(out, "fields", sh->ignore_json_fields,
+	    sh->nignore_json_fields);
+	strbuf_adds(out, "\n");
 }
 
 /* "fallback: legacy on unavailable, failure, 404" (SPEC 4.4), or none. */

@@ -21,6 +21,7 @@
 #include "cutover/listener.h"
 #include "cutover/log.h"
 #include "cutover/server.h"
+#include "cutover/shadow_log.h"
 #include "cutover/strbuf.h"
 #include "cutover/worker.h"
 #include "config.h"
@@ -134,6 +135,7 @@ server_run(struct config *cfg)
 	srv.shared.workers = srv.workers;
 	srv.shared.nworkers = srv.nworkers;
 	srv.shared.alog = srv.alog;
+	srv.shared.shadow_log = shadow_log_new();
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (worker_init(&srv.workers[i], &srv.shared, i, cfg,
 		    fds + (size_t)i * cfg->nlisteners) == -1)
@@ -147,8 +149,13 @@ server_run(struct config *cfg)
 		srv.view.cfg = cfg;
 		srv.view.nworkers = srv.nworkers;
 		srv.view.metrics = xcalloc(srv.nworkers, sizeof(*srv.view.metrics));
-		for (unsigned i = 0; i < srv.nworkers; i++)
+		srv.view.migration = xcalloc(srv.nworkers,
+		    sizeof(*srv.view.migration));
+		for (unsigned i = 0; i < srv.nworkers; i++) {
 			srv.view.metrics[i] = srv.workers[i].metrics;
+			srv.view.migration[i] = srv.workers[i].migration;
+		}
+		srv.view.shadow_log = srv.shared.shadow_log;
 		srv.view.draining = &srv.draining;
 		srv.admin = admin_start(&cfg->admin, &srv.view);
 		if (srv.admin == NULL) {
@@ -159,6 +166,8 @@ server_run(struct config *cfg)
 				worker_free(&srv.workers[i]);
 			upstream_rt_detach(cfg);
 			free(srv.view.metrics);
+			free(srv.view.migration);
+			shadow_log_free(srv.shared.shadow_log);
 			free(srv.workers);
 			free(joined);
 			accesslog_close(srv.alog);
@@ -219,11 +228,13 @@ server_run(struct config *cfg)
 	health_stop(srv.health);
 	upstream_rt_clock_stop();
 	free(srv.view.metrics);
+	free(srv.view.migration);
 	/* No worker pokes another once they are being taken apart. */
 	atomic_store(&srv.shared.stopping, true);
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_free(&srv.workers[i]);
 	upstream_rt_detach(cfg);
+	shadow_log_free(srv.shared.shadow_log);
 	if (accesslog_dropped(srv.alog) > 0)
 		log_warnx("access_log_dropped", "lines=%llu",
 		    (unsigned long long)accesslog_dropped(srv.alog));

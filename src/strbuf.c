@@ -164,3 +164,32 @@ strbuf_detach(struct strbuf *b)
 	strbuf_init(b);
 	return s;
 }
+
+void
+strbuf_add_json_str(struct strbuf *b, const char *s)
+{
+	if (s == NULL) {
+		strbuf_adds(b, "null");
+		return;
+	}
+	strbuf_adds(b, "\"");
+	strbuf_add_json(b, s, strlen(s));
+	strbuf_adds(b, "\"");
+}
+
+void
+strbuf_add_share(struct strbuf *b, uint64_t part, uint64_t whole)
+{
+	char num[32];
+	int n;
+
+	n = snprintf(num, sizeof(num), "%.4f",
+	    whole > 0 ? (double)part / (double)whole : 0.0);
+	if (n <= 0 || (size_t)n >= sizeof(num)) {
+		strbuf_adds(b, "0.0");
+		return;
+	}
+	while (n > 2 && num[n - 1] == '0' && num[n - 2] != '.')
+		num[--n] = '\0';
+	strbuf_add(b, num, (size_t)n);
+}

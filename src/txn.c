@@ -18,11 +18,13 @@
 #include "cutover/clock.h"
 #include "cutover/http_reply.h"
 #include "cutover/log.h"
+#include "cutover/migration.h"
 #include "cutover/outcome.h"
 #include "cutover/path.h"
 #include "cutover/pool.h"
 #include "cutover/retry.h"
 #include "cutover/route.h"
+#include "cutover/shadow.h"
 #include "cutover/split.h"
 #include "cutover/timer.h"
 #include "cutover/tunnel.h"
@@ -71,10 +73,12 @@ static void txn_end(struct txn *t, bool reuse_upstream);
 static void txn_reply_error(struct txn *t, int status, const char *detail,
     unsigned retry_after_s, const char *breaker_upstream);
 static void txn_try(struct txn *t);
+static void txn_start_shadow(struct txn *t, const struct http_head *h,
+    size_t plen);
+static const void *txn_body_bytes(struct evbuffer *in, size_t dlen);
 static void txn_send_try(struct txn *t);
 static bool txn_take_slot(struct txn *t);
 static void txn_release_slot(struct txn *t);
-static void txn_pass_slot(struct worker *w, size_t u);
 static void txn_publish_oldest(struct worker *w, size_t u);
 static void txn_drop_try(struct txn *t);
 static bool txn_retry(struct txn *t, enum try_outcome o, int status,
@@ -192,6 +196,8 @@ txn_start(struct txn *t, struct http_head *h)
 	t->upgrade = false;
 	t->up_no_reuse = false;
 	t->resp_scan_pos = 0;
+	t->shadow = NULL;
+	t->shadow_note = NULL;
 
 	/* The body, if any, is part of this request whatever happens next. */
 	if (h->framing == HTTP_FRAMING_NONE ||
@@ -237,6 +243,7 @@ txn_start(struct txn *t, struct http_head *h)
 		txn_reply_error(t, 404, NULL, 0, NULL);
 		return;
 	}
+
 	if (t->route->has_respond) {
 		bool close = !t->keepalive || t->req == TXN_REQ_BODY || w->draining;
 
@@ -259,6 +266,9 @@ txn_start(struct txn *t, struct http_head *h)
 
 	t->route = txn_choose_target(t, &rq, h);
 	t->up = t->first_up;
+	/* What still reaches the monolith is the list of what to carve out next. */
+	if (t->route->catch_all)
+		migration_catch_all(w->migration, w->path_buf, plen);
 	rlen = path_rewrite(&t->route->rewrite, w->path_buf, plen, w->rewrite_buf);
 	path = w->rewrite_buf;
 	t->upgrade = txn_wants_websocket(h);
@@ -336,10 +346,47 @@ txn_start(struct txn *t, struct http_head *h)
 	t->fallback_reason = NULL;
 	t->breaker_note = NULL;
 	evbuffer_drain(c->s.in, h->head_len);
+	if (t->route->shadow.enabled)
+		txn_start_shadow(t, h, plen);
 	if (t->up->request_timeout_ms > 0)
 		timer_arm(&t->deadline, t->up->request_timeout_ms);
 	txn_set_resp(t, TXN_RESP_WAIT_HEAD);
 	txn_try(t);
+}
+
+/* A copy of this request for the route's shadow, if it takes one. */
+static void
+txn_start_shadow(struct txn *t, const struct http_head *h, size_t plen)
+{
+	struct worker *w = t->c->w;
+	struct shadow_request sr;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.route = t->route;
+	sr.meth = h->meth;
+	sr.upgrade = t->upgrade;
+	sr.has_body = t->req == TXN_REQ_BODY;
+	sr.chunked = t->req_chunked_out;
+	sr.length_known = h->framing == HTTP_FRAMING_LENGTH;
+	sr.content_length = h->content_length;
+	sr.reqid = t->reqid;
+	sr.method = t->line;
+	sr.method_len = t->method_len;
+	sr.path = w->path_buf;
+	sr.path_len = plen;
+	sr.head = t->up_head;
+	t->shadow = shadow_begin(w, t->cfg, &sr, &t->shadow_note);
+}
+
+/* The next `dlen` body bytes at the front of `in`, which the decoder handed out contiguous. */
+static const void *
+txn_body_bytes(struct evbuffer *in, size_t dlen)
+{
+	struct evbuffer_iovec v;
+
+	if (evbuffer_peek(in, (ssize_t)dlen, NULL, &v, 1) < 1 || v.iov_len < dlen)
+		fatal("txn: body bytes not contiguous");
+	return v.iov_base;
 }
 
 /*
@@ -485,7 +532,7 @@ txn_try(struct txn *t)
 }
 
 /* Claim one of up->max_connections without ever going above it. */
-static bool
+bool
 txn_claim_slot(struct upstream_rt *rt, unsigned max)
 {
 	unsigned b = atomic_load_explicit(&rt->busy, memory_order_relaxed);
@@ -604,7 +651,7 @@ txn_wake_waiters(struct worker *w, size_t u)
  * oldest waiter of any worker (handed over, so a newcomer cannot take it
  * first), or back to the bulkhead when nobody waits.
  */
-static void
+void
 txn_pass_slot(struct worker *w, size_t u)
 {
 	struct upstream_rt *rt = w->cfg->upstreams[u].rt;
@@ -780,8 +827,8 @@ txn_flush_up(struct txn *t)
 static void
 txn_keep_for_replay(struct txn *t, struct evbuffer *in, size_t dlen)
 {
-	struct evbuffer_iovec v;
-
+	if (t->shadow != NULL)
+		shadow_request_body(t->shadow, txn_body_bytes(in, dlen), dlen);
 	if (!t->replay_ok)
 		return;
 	if (t->req_body.total > t->up->retry.buffer_body) {
@@ -789,12 +836,9 @@ txn_keep_for_replay(struct txn *t, struct evbuffer *in, size_t dlen)
 		evbuffer_drain(t->replay, evbuffer_get_length(t->replay));
 		return;
 	}
-	/* The decoder handed out bytes of the first chain: contiguous. */
-	if (evbuffer_peek(in, (ssize_t)dlen, NULL, &v, 1) < 1 || v.iov_len < dlen)
-		fatal("txn: body bytes not contiguous");
 	if (t->req_chunked_out)
 		http_msg_chunk_header(t->replay, dlen);
-	evbuffer_add(t->replay, v.iov_base, dlen);
+	evbuffer_add(t->replay, txn_body_bytes(in, dlen), dlen);
 	if (t->req_chunked_out)
 		http_msg_chunk_end(t->replay);
 }
@@ -870,6 +914,8 @@ txn_pump_request(struct txn *t)
 					http_msg_last_chunk(t->replay);
 			}
 			txn_set_req(t, TXN_REQ_DONE);
+			if (t->shadow != NULL)
+				shadow_request_done(t->shadow);
 			break;
 		case HTTP_BODY_ERROR:
 			if (!t->resp_started) {
@@ -1090,6 +1136,8 @@ txn_read_response_head(struct txn *t)
 		}
 		if (txn_response_diverted(t, &h))
 			return;
+		if (t->shadow != NULL)
+			shadow_primary_head(t->shadow, &h, t->up->name);
 		t->resp_chunked_out = m.framing == HTTP_OUT_CHUNKED;
 		t->status = h.status;
 		if (t->cfg->correlation.echo && t->cfg->correlation.header != NULL) {
@@ -1169,6 +1217,9 @@ txn_pump_response(struct txn *t)
 		case HTTP_BODY_AGAIN:
 			break;
 		case HTTP_BODY_DATA:
+			if (t->shadow != NULL)
+				shadow_primary_body(t->shadow,
+				    txn_body_bytes(in, dlen), dlen);
 			if (t->resp_chunked_out)
 				http_msg_chunk_header(out, dlen);
 			evbuffer_remove_buffer(in, out, dlen);
@@ -1640,7 +1691,9 @@ txn_fallback(struct txn *t, enum metrics_fallback reason)
 {
 	const struct fallback_conf *f = &t->route->fallback;
 
-	if (f->upstream == NULL || t->fallback_from != NULL || t->resp_started ||
+	/* A split may fall back to one of its own targets, but never to the one that failed. */
+	if (f->upstream == NULL || f->upstream == t->up ||
+	    t->fallback_from != NULL || t->resp_started ||
 	    txn_deadline_left_ms(t) == 0)
 		return false;
 	switch (reason) {
@@ -1753,6 +1806,10 @@ txn_end(struct txn *t, bool reuse_upstream)
 		t->uc = NULL;
 	}
 	txn_release_slot(t);
+	if (t->shadow != NULL) {
+		shadow_release(t->shadow, t->resp == TXN_RESP_DONE);
+		t->shadow = NULL;
+	}
 	t->req = TXN_REQ_NONE;
 	t->resp = TXN_RESP_NONE;
 }
@@ -1841,7 +1898,7 @@ txn_reply_opts(const struct txn *t, struct http_reply_opts *o, bool close)
 	o->id_header = cc->echo ? cc->header : NULL;
 }
 
-static const enum metrics_outcome txn_metrics_outcome[OUTCOME__COUNT] = {
+static const enum metrics_outcome txn_metrics_outcomes[OUTCOME__COUNT] = {
 	[OUTCOME_SUCCESS] = METRICS_TRY_SUCCESS,
 	[OUTCOME_THROTTLED] = METRICS_TRY_SUCCESS,
 	[OUTCOME_CONNECT_FAILURE] = METRICS_TRY_CONNECT_FAILURE,
@@ -1853,6 +1910,13 @@ static const enum metrics_outcome txn_metrics_outcome[OUTCOME__COUNT] = {
 	[OUTCOME_OTHER_5XX] = METRICS_TRY_FAILURE,
 };
 
+enum metrics_outcome
+txn_metrics_outcome(enum try_outcome o)
+{
+	return (unsigned)o < OUTCOME_CLIENT_GONE ? txn_metrics_outcomes[o] :
+	    METRICS_TRY_FAILURE;
+}
+
 /*
  * One try ended: tell the breaker, count it once, and note when the
  * upstream's part was over.
@@ -1862,7 +1926,7 @@ txn_try_ended(struct txn *t, enum try_outcome o)
 {
 	txn_report(t, o);
 	if (t->up != NULL && o < OUTCOME_CLIENT_GONE)
-		metrics_try(t->c->w->metrics, t->up->index, txn_metrics_outcome[o]);
+		metrics_try(t->c->w->metrics, t->up->index, txn_metrics_outcome(o));
 	if (t->tries > 0)
 		t->upstream_us = (int64_t)(txn_now_us() - t->try_start_us);
 }
@@ -1901,6 +1965,7 @@ txn_account(struct txn *t)
 	e.flags = t->flags;
 	e.breaker = t->breaker_note;
 	e.fallback = t->fallback_reason;
+	e.shadow = t->shadow_note;
 	accesslog_write(w->alog, &e);
 	config_unref(t->cfg);
 	t->cfg = NULL;

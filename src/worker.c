@@ -14,9 +14,11 @@
 
 #include "cutover/accesslog.h"
 #include "cutover/client.h"
-#include "cutover/metrics.h"
 #include "cutover/log.h"
+#include "cutover/metrics.h"
+#include "cutover/migration.h"
 #include "cutover/route.h"
+#include "cutover/shadow.h"
 #include "cutover/strbuf.h"
 #include "cutover/txn.h"
 #include "cutover/upstream_conn.h"
@@ -46,6 +48,7 @@ worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
 	w->shared = shared;
 	w->cfg = config_ref(cfg);
 	TAILQ_INIT(&w->clients);
+	TAILQ_INIT(&w->shadows);
 
 	ec = event_config_new();
 	/*
@@ -81,6 +84,7 @@ worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
 
 	rng_init(&w->rng);
 	w->metrics = metrics_worker_new(cfg);
+	w->migration = migration_worker_new();
 	w->alog = accesslog_worker_new(shared->alog);
 	{
 		struct timeval tv = { 0, WORKER_ALOG_FLUSH_MS * 1000 };
@@ -360,7 +364,9 @@ worker_free(struct worker *w)
 		w->txn_free = t->next_free;
 		txn_free(t);
 	}
+	shadow_free_all(w); /* their connections belong to the pool */
 	pool_free(&w->pool);
+	migration_worker_free(w->migration);
 	if (w->alog != NULL)
 		accesslog_worker_free(w->alog); /* hands over what is left */
 	if (w->metrics != NULL)

@@ -14,12 +14,16 @@
 #include "cutover/config.h"
 
 struct metrics_worker;
+struct migration_worker;
+struct shadow_log;
 struct strbuf;
 
 /* What the admin API may look at. Owner: the server. */
 struct admin_view {
 	struct config *cfg;		  /* the running generation */
 	struct metrics_worker **metrics;  /* one per worker */
+	struct migration_worker **migration; /* one per worker */
+	struct shadow_log *shadow_log;	  /* the last shadow mismatches */
 	size_t nworkers;
 	atomic_bool *draining;		  /* /readyz answers 503 once set */
 	/* Optional: more metrics text to append to /metrics (may be NULL). */

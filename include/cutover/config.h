@@ -202,6 +202,31 @@ struct override_conf {
 	struct conf_mark mark;
 };
 
+/*
+ * shadow: a copy of matching requests goes to another upstream, whose
+ * answer is compared with the primary's and never sent (SPEC 4.5).
+ */
+struct shadow_conf {
+	bool enabled;
+	char *upstream_name;
+	struct upstream_conf *upstream; /* resolved by name at load */
+	uint32_t percent_ppm;	 /* share of matching requests, parts per million */
+	uint32_t methods;	 /* bit per enum http_method; default GET, HEAD */
+	uint32_t max_inflight;	 /* copies in flight for this route, all workers; default 64 */
+	uint64_t max_body;	 /* request body bytes a copy may carry; default 64 KiB */
+	bool compare;		 /* `compare` written: answers are compared */
+	char **ignore_headers;	 /* compare.ignore_headers; owned */
+	size_t nignore_headers;
+	char **ignore_json_fields; /* compare.ignore_json_fields; owned */
+	size_t nignore_json_fields;
+	/*
+	 * Copies in flight. The one counter kept in a generation: it
+	 * belongs to it the way `refs` does (a copy holds its generation).
+	 */
+	atomic_uint inflight;
+	struct conf_mark mark;
+};
+
 struct route_conf {
 	char *name;
 	bool active;
@@ -213,10 +238,17 @@ struct route_conf {
 	bool has_split;
 	struct sticky_conf sticky;
 	struct override_conf override;
+	struct shadow_conf shadow;
 	struct route_rewrite rewrite;
 	struct fallback_conf fallback;
 	bool has_respond;
 	struct route_respond respond;
+	/*
+	 * The catch-all: the last active route that matches every request
+	 * (path_prefix "/" or no path, no other condition) and sends it to an
+	 * upstream. What reaches it is what is not yet carved out (/migration).
+	 */
+	bool catch_all;
 	size_t index; /* position in config.routes */
 	struct conf_mark mark;		/* the route's mapping */
 	struct conf_mark upstream_mark; /* its `upstream` value (0:0 if none) */

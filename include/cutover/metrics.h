@@ -65,6 +65,19 @@ enum metrics_fallback {
 	METRICS_FALLBACK__COUNT,
 };
 
+/*
+ * cutover_shadow_total{result}: what became of a route's shadow copy.
+ * `sent`: answered, not compared (the route's shadow has no `compare`).
+ */
+enum metrics_shadow {
+	METRICS_SHADOW_MATCH = 0,
+	METRICS_SHADOW_MISMATCH,
+	METRICS_SHADOW_ERROR,
+	METRICS_SHADOW_SKIPPED,
+	METRICS_SHADOW_SENT,
+	METRICS_SHADOW__COUNT,
+};
+
 struct metrics_worker;
 
 /* Allocate counters sized for `cfg` (routes, upstreams, listeners). */
@@ -87,6 +100,8 @@ void metrics_retry_skipped(struct metrics_worker *m, size_t upstream,
 void metrics_budget_exhausted(struct metrics_worker *m, size_t upstream);
 void metrics_fallback(struct metrics_worker *m, size_t route,
     enum metrics_fallback r);
+void metrics_shadow(struct metrics_worker *m, size_t route,
+    enum metrics_shadow r);
 /* cutover_connections_active{listener}: +1 on accept, -1 on close. */
 void metrics_connection(struct metrics_worker *m, size_t listener, int delta);
 /* cutover_upstream_connections{upstream,state="active"|"idle"}. */
@@ -96,6 +111,14 @@ void metrics_upstream_conns(struct metrics_worker *m, size_t upstream,
 /* Requests counted for (route, upstream) over all workers; upstream may be METRICS_NONE for all. */
 uint64_t metrics_sum_requests(struct metrics_worker *const *w, size_t n,
     size_t route, size_t upstream);
+
+/* Fallbacks (by reason) and shadow results of `route`, over all workers. */
+uint64_t metrics_sum_fallbacks(struct metrics_worker *const *w, size_t n,
+    size_t route, enum metrics_fallback r);
+uint64_t metrics_sum_shadow(struct metrics_worker *const *w, size_t n,
+    size_t route, enum metrics_shadow r);
+/* The label value of a shadow result ("match", ...). */
+const char *metrics_shadow_name(enum metrics_shadow r);
 
 /*
  * Append the Prometheus text exposition (version 0.0.4) of every metric,

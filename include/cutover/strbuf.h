@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *s;    /* NUL-terminated; NULL until the first append */
@@ -26,6 +27,10 @@ void strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Append `n` bytes as a JSON string body (no quotes), escaping as needed. */
 void strbuf_add_json(struct strbuf *b, const char *p, size_t n);
+/* A JSON string, quotes included; NULL as null. */
+void strbuf_add_json_str(struct strbuf *b, const char *s);
+/* part/whole as a JSON number with 1 to 4 decimals: 1.0, 0.5, 0.3333 (0.0 when whole is 0). */
+void strbuf_add_share(struct strbuf *b, uint64_t part, uint64_t whole);
 /* Hand the string to the caller (who frees it); the strbuf is reset. */
 char *strbuf_detach(struct strbuf *b);
 /* Small helpers used everywhere. Fatal on out of memory. */

@@ -31,11 +31,13 @@
 #include "cutover/http_msg.h"
 #include "cutover/http_parse.h"
 #include "cutover/metrics.h"
+#include "cutover/outcome.h"
 #include "cutover/reqid.h"
 #include "cutover/traceparent.h"
 
 struct client;
 struct upstream_conn;
+struct upstream_rt;
 struct worker;
 
 enum txn_wait {
@@ -136,7 +138,18 @@ struct txn {
 	const struct upstream_conf *fallback_from; /* set once the request fell back */
 	const char *fallback_reason; /* "unavailable" | "failure" | "status" */
 	const char *breaker_note;    /* the access log's `breaker` field */
+
+	/* Shadow traffic (SPEC 4.5). */
+	struct shadow *shadow;	     /* fed until txn_end; borrowed (the worker owns it) */
+	const char *shadow_note;     /* the access log's `shadow` field */
 };
+
+/* Claim one of an upstream's max_connections slots, never going above it. */
+bool txn_claim_slot(struct upstream_rt *rt, unsigned max);
+/* Give a slot of upstream `u` back: the oldest waiter of any worker gets it. */
+void txn_pass_slot(struct worker *w, size_t u);
+/* cutover_upstream_tries_total's outcome for a try's outcome (< OUTCOME_CLIENT_GONE). */
+enum metrics_outcome txn_metrics_outcome(enum try_outcome o);
 
 /* Bulkhead slots of upstream `u` may be free: start waiting requests that can go. */
 void txn_wake_waiters(struct worker *w, size_t u);

@@ -23,6 +23,9 @@ struct accesslog;
 struct accesslog_worker;
 struct client;
 struct metrics_worker;
+struct migration_worker;
+struct shadow;
+struct shadow_log;
 struct txn;
 
 /* Requests waiting for a connection slot of one upstream, oldest first. */
@@ -37,6 +40,7 @@ struct worker_shared {
 	size_t max_conns;
 	atomic_bool stopping; /* workers are being freed: no cross-worker pokes */
 	struct accesslog *alog; /* the process's access log (may be a no-op one) */
+	struct shadow_log *shadow_log; /* the last shadow mismatches (may be NULL) */
 	struct worker *workers;
 	unsigned nworkers;
 };
@@ -85,6 +89,8 @@ struct worker {
 	bool *usable;		 /* scratch: which servers a pick may choose */
 	size_t usable_len;
 	struct txn_queue *pending; /* per upstream: waiting for a bulkhead slot */
+	TAILQ_HEAD(, shadow) shadows; /* shadow copies in flight (owned) */
+	struct migration_worker *migration; /* catch-all paths (owned) */
 
 	/* Scratch space for the synchronous head-processing path. */
 	struct http_field *req_fields;

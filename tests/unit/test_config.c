@@ -22,6 +22,7 @@
 
 #include "cutover/conf_check.h"
 #include "cutover/config.h"
+#include "cutover/http_parse.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -588,14 +589,67 @@ static const struct error_case errors[] = {
 	    "{ allow_from: [ 10.0.0.0/33 ] } } ]\n",
 	    "t.yaml:5:66: expected an address range such as \"10.0.0.0/8\", got "
 	    "\"10.0.0.0/33\" (prefix over 32 for an IPv4 address)", 1, false },
-	{ "fallback is one of the split's targets", OK_HEAD OK_UPS
-	    "routes: [ { name: a, split: [ { upstream: legacy }, "
-	    "{ upstream: billing } ], fallback: billing } ]\n",
-	    "t.yaml:5:88: fallback \"billing\" is the route's own upstream", 1,
-	    false },
-	{ "not supported: shadow", OK_HEAD OK_UPS
+	{ "shadow: not a mapping", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, shadow: billing } ]\n",
+	    "t.yaml:5:48: expected a mapping", 1, true },
+	{ "shadow: no upstream", OK_HEAD OK_UPS
 	    "routes: [ { name: a, upstream: legacy, shadow: {} } ]\n",
-	    "t.yaml:5:40: key \"shadow\" is not supported in this version", 1,
+	    "t.yaml:5:48: missing required key \"upstream\"", 1, false },
+	{ "shadow: unknown upstream", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, shadow: { upstream: biling } } ]\n",
+	    "t.yaml:5:60: unknown shadow upstream \"biling\" (did you mean "
+	    "\"billing\"?)", 1, false },
+	{ "shadow: on a respond route", OK_HEAD OK_UPS
+	    "routes: [ { name: a, respond: { status: 410 }, "
+	    "shadow: { upstream: billing } } ]\n",
+	    "t.yaml:5:56: \"shadow\" needs a route with an \"upstream\" or a "
+	    "\"split\"", 1, false },
+	{ "shadow: percent over 100", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, percent: 101 } } ]\n",
+	    "t.yaml:5:78: expected a percentage from 0 to 100 such as \"100\" or "
+	    "\"0.5\", got \"101\"", 1, true },
+	{ "shadow: percent not a number", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, percent: half } } ]\n",
+	    "t.yaml:5:78: expected a percentage from 0 to 100 such as \"100\" or "
+	    "\"0.5\", got \"half\"", 1, true },
+	{ "shadow: unknown method", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, methods: [GET, FETCH] } } ]\n",
+	    "t.yaml:5:84: expected one of GET, HEAD, POST, PUT, DELETE, OPTIONS, "
+	    "PATCH, got \"FETCH\"", 1, false },
+	{ "shadow: no methods", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, methods: [] } } ]\n",
+	    "t.yaml:5:78: expected a non-empty list of methods", 1, false },
+	{ "shadow: max_inflight 0", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, max_inflight: 0 } } ]\n",
+	    "t.yaml:5:83: expected a whole number from 1 to 100000, got \"0\"", 1,
+	    false },
+	{ "shadow: max_body too large", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, max_body: 1GiB } } ]\n",
+	    "t.yaml:5:79: expected a size such as \"64KiB\", got \"1GiB\" (at most 64MiB)", 1, false },
+	{ "shadow: compare not a mapping", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, compare: [Date] } } ]\n",
+	    "t.yaml:5:78: expected a mapping", 1, true },
+	{ "shadow: bad JSON field path", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, compare: { ignore_json_fields: [a..b] } } } ]\n",
+	    "t.yaml:5:101: expected a JSON field path such as \"generated_at\" or "
+	    "\"items.id\", got \"a..b\"", 1, true },
+	{ "shadow: bad header name", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, compare: { ignore_headers: [\"a b\"] } } } ]\n",
+	    "t.yaml:5:97: expected a header name such as \"Date\", got \"a b\"", 1,
+	    false },
+	{ "shadow: unknown key", OK_HEAD OK_UPS
+	    "routes: [ { name: a, upstream: legacy, "
+	    "shadow: { upstream: billing, percnt: 5 } } ]\n",
+	    "t.yaml:5:69: unknown key \"percnt\" (did you mean \"percent\"?)", 1,
 	    false },
 
 	/* breaker */
@@ -1513,13 +1567,13 @@ test_error_collect(void **state)
 	    "    upstream: biling\n"
 	    "  - name: a\n"
 	    "    respond: { status: 1000 }\n"
-	    "    shadow: {}\n";
+	    "    watch: {}\n";
 	static const char *want[] = {
 		"t.yaml:3:1: unknown key \"workrs\" (did you mean \"workers\"?)",
 		"t.yaml:2:14: invalid listener address \"127.0.0.1\": expected "
 		"\"HOST:PORT\"",
 		"t.yaml:4:24: expected a whole number from 1 to 1000, got \"0\"",
-		"t.yaml:12:5: key \"shadow\" is not supported in this version",
+		"t.yaml:12:5: unknown key \"watch\" (did you mean \"match\"?)",
 		"t.yaml:10:11: duplicate route name \"a\" (first at 8:5)",
 		"t.yaml:11:24: expected a whole number from 100 to 599, got "
 		"\"1000\"",
@@ -1615,6 +1669,15 @@ static const struct warning_case warnings[] = {
 	    { "t.yaml:4:19: warning: admin API on a non-loopback address "
 	      "\"[2001:db8::1]:9901\" without token_file: anyone who can reach "
 	      "it can force breakers and reload" } },
+	{ "shadow of write methods, to one of its own targets", OK_HEAD OK_UPS
+	    "routes:\n"
+	    "  - name: all\n"
+	    "    split: [ { upstream: legacy, weight: 50 }, { upstream: billing, weight: 50 } ]\n"
+	    "    shadow: { upstream: billing, methods: [GET, POST] }\n",
+	    { "t.yaml:8:25: warning: route \"all\" shadows write methods: the "
+	      "shadow upstream must not act on them (it gets X-Cutover-Shadow: 1)",
+		"t.yaml:8:25: warning: route \"all\" shadows to \"billing\", one "
+		"of its own targets: those requests are sent to it twice" } },
 	{ "inactive catch-all", OK_HEAD OK_UPS
 	    "routes:\n"
 	    "  - { name: a, match: { path_prefix: /a }, upstream: billing }\n"
@@ -2214,6 +2277,85 @@ test_retry_on(void **state)
 		config_unref(c);
 		config_diag_free(&d);
 	}
+}
+
+/* shadow: values, defaults, the catch-all, and a split falling back to one of its targets. */
+static void
+test_shadow(void **state)
+{
+	static const char yaml[] = OK_HEAD
+	    "upstreams:\n"
+	    "  users: { servers: [ \"127.0.0.1:9003\" ] }\n"
+	    "  legacy: { servers: [ \"127.0.0.1:9001\" ] }\n"
+	    "  next: { servers: [ \"127.0.0.1:9002\" ] }\n"
+	    "routes:\n"
+	    "  - name: full\n"
+	    "    match: { path_prefix: /f }\n"
+	    "    split: [ { upstream: users, weight: 10 }, { upstream: legacy, weight: 90 } ]\n"
+	    "    fallback: legacy\n"
+	    "    shadow:\n"
+	    "      upstream: next\n"
+	    "      percent: 12.5\n"
+	    "      methods: [GET, OPTIONS]\n"
+	    "      max_inflight: 3\n"
+	    "      max_body: 1KiB\n"
+	    "      compare: { ignore_headers: [Date, Server], "
+	    "ignore_json_fields: [generated_at, \"items.*.id\"] }\n"
+	    "  - name: defaults\n"
+	    "    match: { path_prefix: /d }\n"
+	    "    upstream: users\n"
+	    "    shadow: { upstream: next, percent: \"50%\" }\n"
+	    "  - name: compare-forms\n"
+	    "    match: { path_prefix: /c }\n"
+	    "    upstream: users\n"
+	    "    shadow: { upstream: next, compare: true }\n"
+	    "  - name: headered-root\n"
+	    "    match: { path_prefix: /, headers: { X-Beta: \"1\" } }\n"
+	    "    upstream: users\n"
+	    "  - name: all\n"
+	    "    upstream: legacy\n"
+	    "  - name: staged-root\n"
+	    "    active: false\n"
+	    "    upstream: users\n";
+	struct config_diag d;
+	struct config *c;
+	const struct shadow_conf *sh;
+
+	(void)state;
+	c = load(yaml, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	sh = &c->routes[0].shadow;
+	assert_true(sh->enabled);
+	assert_string_equal(sh->upstream_name, "next");
+	assert_ptr_equal(sh->upstream, config_upstream(c, "next"));
+	assert_int_equal(sh->percent_ppm, 125000);
+	assert_int_equal(sh->methods, 1u << HTTP_M_GET | 1u << HTTP_M_OPTIONS);
+	assert_int_equal(sh->max_inflight, 3);
+	assert_int_equal(sh->max_body, 1024);
+	assert_true(sh->compare);
+	assert_int_equal(sh->nignore_headers, 2);
+	assert_string_equal(sh->ignore_headers[1], "Server");
+	assert_int_equal(sh->nignore_json_fields, 2);
+	assert_string_equal(sh->ignore_json_fields[1], "items.*.id");
+	/* A split may fall back to one of its own targets. */
+	assert_ptr_equal(c->routes[0].fallback.upstream, config_upstream(c, "legacy"));
+
+	sh = &c->routes[1].shadow;
+	assert_int_equal(sh->percent_ppm, 500000);
+	assert_int_equal(sh->methods, 1u << HTTP_M_GET | 1u << HTTP_M_HEAD);
+	assert_int_equal(sh->max_inflight, 64);
+	assert_int_equal(sh->max_body, 64 * 1024);
+	assert_false(sh->compare);
+	assert_int_equal(sh->nignore_headers, 0);
+	assert_true(c->routes[2].shadow.compare);
+	assert_false(c->routes[3].shadow.enabled);
+
+	/* The catch-all: the last active plain "/" route to an upstream. */
+	for (size_t i = 0; i < c->nroutes; i++)
+		assert_int_equal(c->routes[i].catch_all, i == 4);
+	config_unref(c);
+	config_diag_free(&d);
 }
 
 static void
@@ -2930,6 +3072,7 @@ main(void)
 		cmocka_unit_test(test_health_check_inheritance),
 		cmocka_unit_test(test_retry_on),
 		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_shadow),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_collect),
 		cmocka_unit_test(test_warnings),

@@ -235,6 +235,10 @@ static const char tries_family[] =
 	"# HELP cutover_fallbacks_total Requests handed to a route's "        \
 	"fallback upstream, by reason.\n"                                    \
 	"# TYPE cutover_fallbacks_total counter\n"
+#define SHADOW_FAMILY                                                        \
+	"# HELP cutover_shadow_total Shadow copies of a route's requests, by " \
+	"what became of them.\n"                                             \
+	"# TYPE cutover_shadow_total counter\n"
 
 /* One upstream's rows of each per-upstream family, all zero. */
 #define REJECTED_ZERO(u)                                                     \
@@ -270,7 +274,7 @@ static const char tries_family[] =
 	RETRIES_FAMILY RETRIES_ZERO("blue") RETRIES_ZERO(GREEN)               \
 	SKIPPED_FAMILY SKIPPED_ZERO("blue") SKIPPED_ZERO(GREEN)               \
 	EXHAUSTED_FAMILY EXHAUSTED_ZERO("blue") EXHAUSTED_ZERO(GREEN)         \
-	FALLBACKS_FAMILY
+	FALLBACKS_FAMILY SHADOW_FAMILY
 
 static void
 test_render_exact(void **state)
@@ -698,7 +702,7 @@ test_empty_config(void **state)
 	assert_int_equal(count_lines(b.s, "cutover_connections_active{"), 0);
 	/* The resilience families are there, with no rows. */
 	assert_non_null(strstr(b.s, REJECTED_FAMILY RETRIES_FAMILY
-	    SKIPPED_FAMILY EXHAUSTED_FAMILY FALLBACKS_FAMILY));
+	    SKIPPED_FAMILY EXHAUSTED_FAMILY FALLBACKS_FAMILY SHADOW_FAMILY));
 	assert_int_equal(count_lines(b.s, "cutover_upstream_rejected_total{"), 0);
 	assert_int_equal(count_lines(b.s, "cutover_retries"), 0);
 	assert_int_equal(count_lines(b.s, "cutover_retry_budget"), 0);
@@ -716,8 +720,8 @@ test_empty_config(void **state)
 	    "upstream=\"blue\",outcome=\"success\"} 0"));
 	assert_int_equal(count_lines(b.s, "cutover_requests_total{"), 0);
 	assert_int_equal(count_lines(b.s, "cutover_request_duration"), 0);
-	assert_int_equal(count_lines(b.s, "# HELP "), 10);
-	assert_int_equal(count_lines(b.s, "# TYPE "), 10);
+	assert_int_equal(count_lines(b.s, "# HELP "), 11);
+	assert_int_equal(count_lines(b.s, "# TYPE "), 11);
 	assert_non_null(strstr(b.s, RESILIENCE_ZERO));
 	strbuf_free(&b);
 }
@@ -957,7 +961,13 @@ test_resilience(void **state)
 	    "cutover_fallbacks_total{route=\"api\",from=\"blue\",to=\"" GREEN
 	    "\",reason=\"failure\"} 4\n"
 	    "cutover_fallbacks_total{route=\"api\",from=\"blue\",to=\"" GREEN
-	    "\",reason=\"status\"} 1\n";
+	    "\",reason=\"status\"} 1\n"
+	    SHADOW_FAMILY
+	    "cutover_shadow_total{route=\"we\\\"ird\\\\route\\nx\",result=\"match\"} 2\n"
+	    "cutover_shadow_total{route=\"we\\\"ird\\\\route\\nx\",result=\"mismatch\"} 1\n"
+	    "cutover_shadow_total{route=\"we\\\"ird\\\\route\\nx\",result=\"error\"} 0\n"
+	    "cutover_shadow_total{route=\"we\\\"ird\\\\route\\nx\",result=\"skipped\"} 4\n"
+	    "cutover_shadow_total{route=\"we\\\"ird\\\\route\\nx\",result=\"sent\"} 0\n";
 	char promtool[4096];
 	const char *t, *p;
 	int i;
@@ -969,6 +979,7 @@ test_resilience(void **state)
 	routes[R_API].fallback.upstream_name = test_upstreams[U_GREEN].name;
 	routes[R_WEIRD].upstream = &test_upstreams[U_GREEN];
 	routes[R_WEIRD].upstream_name = test_upstreams[U_GREEN].name;
+	routes[R_WEIRD].shadow.enabled = true;
 	f->cfg.routes = routes;
 
 	/* Before anything is counted: every row, at zero. */
@@ -1023,6 +1034,20 @@ test_resilience(void **state)
 	metrics_fallback(f->w[1], R_API, METRICS_FALLBACK_UNAVAILABLE);
 	for (i = 0; i < 4; i++)
 		metrics_fallback(f->w[1], R_API, METRICS_FALLBACK_FAILURE);
+	/* cutover_shadow_total: rendered for routes with a shadow only. */
+	metrics_shadow(f->w[0], R_WEIRD, METRICS_SHADOW_MATCH);
+	metrics_shadow(f->w[1], R_WEIRD, METRICS_SHADOW_MATCH);
+	metrics_shadow(f->w[1], R_WEIRD, METRICS_SHADOW_MISMATCH);
+	for (i = 0; i < 4; i++)
+		metrics_shadow(f->w[i % 2], R_WEIRD, METRICS_SHADOW_SKIPPED);
+	metrics_shadow(f->w[0], R_API, METRICS_SHADOW_ERROR);
+	metrics_shadow(f->w[0], 2, METRICS_SHADOW_ERROR);
+	metrics_shadow(f->w[0], R_WEIRD, METRICS_SHADOW__COUNT);
+	assert_int_equal(metrics_sum_shadow(f->w, 2, R_WEIRD,
+	    METRICS_SHADOW_SKIPPED), 4);
+	assert_int_equal(metrics_sum_fallbacks(f->w, 2, R_API,
+	    METRICS_FALLBACK_UNAVAILABLE), 3);
+	assert_string_equal(metrics_shadow_name(METRICS_SHADOW_SENT), "sent");
 	/* Counted for a route without a fallback: not rendered. */
 	for (i = 0; i < 5; i++)
 		metrics_fallback(f->w[1], R_WEIRD, METRICS_FALLBACK_FAILURE);
