@@ -61,9 +61,9 @@ if command -v clang >/dev/null 2>&1 && [ "${CUTOVER_SKIP_FUZZ:-0}" != 1 ]; then
 	rm -rf build-fuzz && mkdir -p build-fuzz
 	make distdir distdir=build-fuzz/src >/dev/null 2>&1
 	if ( cd build-fuzz/src && ./configure CC=clang --enable-fuzzing >configure.out 2>&1 &&
-		make -j"$(nproc)" fuzz/fuzz_http_parse fuzz/fuzz_http_body fuzz/fuzz_config fuzz/fuzz_path >make.out 2>&1 ); then
+		make -j"$(nproc)" fuzz/fuzz_http_parse fuzz/fuzz_http_body fuzz/fuzz_config fuzz/fuzz_path fuzz/fuzz_shadow_compare >make.out 2>&1 ); then
 		fp=0; ff=0
-		for t in http_parse http_body config path; do
+		for t in http_parse http_body config path shadow_compare; do
 			corpus=build-fuzz/corpus-$t
 			mkdir -p "$corpus" && cp fuzz/corpus/$t/* "$corpus"/ 2>/dev/null
 			dict=""; [ -f fuzz/$t.dict ] && dict="-dict=fuzz/$t.dict"

@@ -172,7 +172,9 @@ conf_check_targets(struct config *c, struct route_conf *r,
 	}
 	r->upstream = r->targets[0].upstream;
 	if (r->sticky.enabled) {
-		const char *seed = r->sticky.seed != NULL ? r->sticky.seed : r->name;
+		/* A route whose name is missing is refused already; still build. */
+		const char *seed = r->sticky.seed != NULL ? r->sticky.seed :
+		    r->name != NULL ? r->name : "";
 
 		split_key_from_seed(&r->sticky.key, seed, strlen(seed));
 		r->sticky.table = xmalloc(sizeof(*r->sticky.table));

@@ -589,6 +589,9 @@ static const struct error_case errors[] = {
 	    "{ allow_from: [ 10.0.0.0/33 ] } } ]\n",
 	    "t.yaml:5:66: expected an address range such as \"10.0.0.0/8\", got "
 	    "\"10.0.0.0/33\" (prefix over 32 for an IPv4 address)", 1, false },
+	{ "sticky split without a name (found by fuzz_config)", OK_HEAD OK_UPS
+	    "routes: [ { split: [ { upstream: legacy } ], sticky: { cookie: s } } ]\n",
+	    "t.yaml:5:11: missing required key \"name\"", 1, false },
 	{ "shadow: not a mapping", OK_HEAD OK_UPS
 	    "routes: [ { name: a, upstream: legacy, shadow: billing } ]\n",
 	    "t.yaml:5:48: expected a mapping", 1, true },
