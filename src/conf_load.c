@@ -1917,6 +1917,18 @@ conf_load_route_shadow(struct conf_load_ctx *x, void *obj,
 	conf_load_walk(x, &r->shadow, val, SEC_SHADOW, SEC_NONE, true);
 }
 
+/* An upstream named by a route key (resolved by conf_check): its name and place. */
+static void
+conf_load_upstream_ref(struct conf_load_ctx *x, const struct conf_node *val,
+    char **name, struct conf_mark *mark)
+{
+	if (conf_load_string(x, val, "an upstream name") == NULL)
+		return;
+	free(*name);
+	*name = xstrdup(val->text);
+	*mark = val->mark;
+}
+
 static void
 conf_load_shadow_upstream(struct conf_load_ctx *x, void *obj,
     const struct conf_node *key, const struct conf_node *val)
@@ -1924,11 +1936,7 @@ conf_load_shadow_upstream(struct conf_load_ctx *x, void *obj,
 	struct shadow_conf *sh = obj;
 
 	(void)key;
-	if (conf_load_string(x, val, "an upstream name") == NULL)
-		return;
-	free(sh->upstream_name);
-	sh->upstream_name = xstrdup(val->text);
-	sh->mark = val->mark;
+	conf_load_upstream_ref(x, val, &sh->upstream_name, &sh->mark);
 }
 
 /* percent: 0..100, decimals allowed ("0.5"), with or without a '%'. */
@@ -2027,30 +2035,53 @@ conf_load_shadow_compare(struct conf_load_ctx *x, void *obj,
 	conf_load_walk(x, sh, val, SEC_COMPARE, SEC_NONE, true);
 }
 
+/*
+ * A list of strings, each checked by `ok` (which says why not), into a
+ * NULL-terminated array: compare.ignore_headers and ignore_json_fields.
+ */
+static void
+conf_load_word_list(struct conf_load_ctx *x, const struct conf_node *val,
+    const char *expected, bool (*ok)(const char *, const char **),
+    char ***list, size_t *n)
+{
+	char show[64];
+
+	if (!conf_load_is_seq(x, val))
+		return;
+	*list = xcalloc(val->nitems + 1, sizeof(char *));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		const char *why = NULL;
+
+		if (conf_load_string(x, it, expected) == NULL)
+			continue;
+		if (!ok(it->text, &why)) {
+			conf_load_err(x, it, "expected %s, got \"%s\"%s%s%s", expected,
+			    conf_load_show(it->text, show, sizeof(show)),
+			    why != NULL ? " (" : "", why != NULL ? why : "",
+			    why != NULL ? ")" : "");
+			continue;
+		}
+		(*list)[(*n)++] = xstrdup(it->text);
+	}
+}
+
+static bool
+conf_load_header_name_ok(const char *s, const char **why)
+{
+	*why = NULL;
+	return conf_load_token(s, false);
+}
+
 static void
 conf_load_ignore_headers(struct conf_load_ctx *x, void *obj,
     const struct conf_node *key, const struct conf_node *val)
 {
 	struct shadow_conf *sh = obj;
-	char show[64];
 
 	(void)key;
-	if (!conf_load_is_seq(x, val))
-		return;
-	sh->ignore_headers = xcalloc(val->nitems + 1, sizeof(char *));
-	for (size_t i = 0; i < val->nitems; i++) {
-		const struct conf_node *it = val->items[i];
-
-		if (conf_load_string(x, it, "a header name") == NULL)
-			continue;
-		if (!conf_load_token(it->text, false)) {
-			conf_load_err(x, it, "expected a header name such as "
-			    "\"Date\", got \"%s\"",
-			    conf_load_show(it->text, show, sizeof(show)));
-			continue;
-		}
-		sh->ignore_headers[sh->nignore_headers++] = xstrdup(it->text);
-	}
+	conf_load_word_list(x, val, "a header name such as \"Date\"",
+	    conf_load_header_name_ok, &sh->ignore_headers, &sh->nignore_headers);
 }
 
 static void
@@ -2058,27 +2089,12 @@ conf_load_ignore_json_fields(struct conf_load_ctx *x, void *obj,
     const struct conf_node *key, const struct conf_node *val)
 {
 	struct shadow_conf *sh = obj;
-	char show[64];
 
 	(void)key;
-	if (!conf_load_is_seq(x, val))
-		return;
-	sh->ignore_json_fields = xcalloc(val->nitems + 1, sizeof(char *));
-	for (size_t i = 0; i < val->nitems; i++) {
-		const struct conf_node *it = val->items[i];
-		const char *why;
-
-		if (conf_load_string(x, it, "a JSON field path") == NULL)
-			continue;
-		if (!cmp_json_path_valid(it->text, &why)) {
-			conf_load_err(x, it, "expected a JSON field path such as "
-			    "\"generated_at\" or \"items.id\", got \"%s\" (%s)",
-			    conf_load_show(it->text, show, sizeof(show)), why);
-			continue;
-		}
-		sh->ignore_json_fields[sh->nignore_json_fields++] =
-		    xstrdup(it->text);
-	}
+	conf_load_word_list(x, val,
+	    "a JSON field path such as \"generated_at\" or \"items.id\"",
+	    cmp_json_path_valid, &sh->ignore_json_fields,
+	    &sh->nignore_json_fields);
 }
 
 /* fallback: NAME (on unavailable and failure) or { upstream: NAME, on: [...] }. */
@@ -2110,11 +2126,7 @@ conf_load_fallback_upstream(struct conf_load_ctx *x, void *obj,
 	struct fallback_conf *f = obj;
 
 	(void)key;
-	if (conf_load_string(x, val, "an upstream name") == NULL)
-		return;
-	free(f->upstream_name);
-	f->upstream_name = xstrdup(val->text);
-	f->mark = val->mark;
+	conf_load_upstream_ref(x, val, &f->upstream_name, &f->mark);
 }
 
 /* fallback.on: unavailable, failure and statuses 400-599; default the first two. */

@@ -30,9 +30,6 @@
 #include "cutover/upstream_rt.h"
 #include "cutover/worker.h"
 
-/* Longest shadow response head we accept (as for primaries). */
-#define SHADOW_MAX_RESPONSE_HEAD (64 * 1024)
-
 enum shadow_state {
 	SHADOW_S_BUFFERING = 0, /* the request is still arriving */
 	SHADOW_S_CONNECTING,
@@ -492,35 +489,21 @@ shadow_pump_body(struct shadow *sh)
 static void
 shadow_read_head(struct shadow *sh)
 {
-	struct worker *w = sh->w;
 	struct evbuffer *in = sh->uc->s.in;
-	struct http_limits hl = {
-		.max_header_bytes = SHADOW_MAX_RESPONSE_HEAD,
-		.max_target_bytes = SHADOW_MAX_RESPONSE_HEAD,
-		.max_headers = w->max_fields,
-	};
 
 	while (sh->state == SHADOW_S_WAIT_HEAD && evbuffer_get_length(in) > 0) {
 		struct http_head h;
 		struct http_error err;
-		size_t len = evbuffer_get_length(in);
-		const char *p;
 
 		sh->got_bytes = true;
-		if (len > SHADOW_MAX_RESPONSE_HEAD + 1)
-			len = SHADOW_MAX_RESPONSE_HEAD + 1;
-		p = (const char *)evbuffer_pullup(in, (ssize_t)len);
-		http_head_init(&h, w->resp_fields, w->max_fields);
-		h.scan_pos = sh->scan_pos;
-		switch (http_parse_response(p, len, &h, sh->meth, &hl, &err)) {
+		switch (upconn_parse_head(sh->uc, sh->meth, &sh->scan_pos, &h,
+		    &err)) {
 		case HTTP_PARSE_AGAIN:
-			sh->scan_pos = h.scan_pos;
 			return;
 		case HTTP_PARSE_ERROR:
 			shadow_fail(sh, OUTCOME_INVALID, err.reason);
 			return;
 		case HTTP_PARSE_DONE:
-			sh->scan_pos = 0;
 			break;
 		}
 		if (h.status < 200) { /* interim (a 101 was never asked for) */

@@ -36,8 +36,6 @@
 /* Flow control: stop reading a side when the other's output holds this much. */
 #define TXN_HIGH_WATER (256 * 1024)
 #define TXN_LOW_WATER  (64 * 1024)
-/* Longest upstream response head we accept. */
-#define TXN_MAX_RESPONSE_HEAD (64 * 1024)
 /* How long a FIN on a reused connection waits for the RST that tells "never read". */
 #define TXN_RST_WAIT_MS 50
 /* Tries lost to stale pooled connections that do not count as attempts. */
@@ -1052,33 +1050,20 @@ txn_read_response_head(struct txn *t)
 	struct client *c = t->c;
 	struct worker *w = c->w;
 	struct evbuffer *in = t->uc->s.in;
-	struct http_limits hl = {
-		.max_header_bytes = TXN_MAX_RESPONSE_HEAD,
-		.max_target_bytes = TXN_MAX_RESPONSE_HEAD,
-		.max_headers = w->max_fields,
-	};
 
 	while (t->resp == TXN_RESP_WAIT_HEAD && evbuffer_get_length(in) > 0) {
 		struct http_head h;
 		struct http_error err;
 		struct http_msg_response m;
-		size_t len = evbuffer_get_length(in);
-		const char *p;
 
-		if (len > TXN_MAX_RESPONSE_HEAD + 1)
-			len = TXN_MAX_RESPONSE_HEAD + 1;
-		p = (const char *)evbuffer_pullup(in, (ssize_t)len);
-		http_head_init(&h, w->resp_fields, w->max_fields);
-		h.scan_pos = t->resp_scan_pos; /* a trickled head costs linear time */
-		switch (http_parse_response(p, len, &h, t->meth, &hl, &err)) {
+		switch (upconn_parse_head(t->uc, t->meth, &t->resp_scan_pos, &h,
+		    &err)) {
 		case HTTP_PARSE_AGAIN:
-			t->resp_scan_pos = h.scan_pos;
 			return;
 		case HTTP_PARSE_ERROR:
 			txn_try_failed(t, OUTCOME_INVALID, 502, err.reason);
 			return;
 		case HTTP_PARSE_DONE:
-			t->resp_scan_pos = 0;
 			break;
 		}
 		if (h.status >= 100 && h.status < 200 && h.status != 101) {

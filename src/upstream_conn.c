@@ -148,3 +148,28 @@ upconn_idle_event(struct stream *s, enum stream_event ev, void *arg)
 	upconn_close(arg, ev == STREAM_EV_READ_TIMEOUT ? "idle timeout" :
 	    "closed by upstream while idle");
 }
+
+enum http_parse_rc
+upconn_parse_head(struct upstream_conn *uc, enum http_method m,
+    size_t *scan_pos, struct http_head *h, struct http_error *err)
+{
+	struct worker *w = uc->w;
+	struct evbuffer *in = uc->s.in;
+	struct http_limits hl = {
+		.max_header_bytes = UPCONN_MAX_RESPONSE_HEAD,
+		.max_target_bytes = UPCONN_MAX_RESPONSE_HEAD,
+		.max_headers = w->max_fields,
+	};
+	size_t len = evbuffer_get_length(in);
+	enum http_parse_rc rc;
+	const char *p;
+
+	if (len > UPCONN_MAX_RESPONSE_HEAD + 1)
+		len = UPCONN_MAX_RESPONSE_HEAD + 1;
+	p = (const char *)evbuffer_pullup(in, (ssize_t)len);
+	http_head_init(h, w->resp_fields, w->max_fields);
+	h->scan_pos = *scan_pos; /* a trickled head costs linear time */
+	rc = http_parse_response(p, len, h, m, &hl, err);
+	*scan_pos = rc == HTTP_PARSE_AGAIN ? h->scan_pos : 0;
+	return rc;
+}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/queue.h>
 
+#include "cutover/http_parse.h"
 #include "cutover/stream.h"
 
 struct pool_server;
@@ -40,5 +41,16 @@ struct upstream_conn *upconn_take_idle(struct pool_server *ps,
 /* Hand a connection whose response completed back to its pool. */
 void upconn_release(struct upstream_conn *uc, uint64_t idle_timeout_ms);
 void upconn_close(struct upstream_conn *uc, const char *reason);
+
+/* Longest upstream response head we accept. */
+#define UPCONN_MAX_RESPONSE_HEAD (64 * 1024)
+/*
+ * Parse the response head at the front of uc->s.in into `h` (fields in
+ * the worker's scratch array, valid until the next parse on this worker),
+ * resuming at *scan_pos; `m` is the request's method (HEAD has no body).
+ */
+enum http_parse_rc upconn_parse_head(struct upstream_conn *uc,
+    enum http_method m, size_t *scan_pos, struct http_head *h,
+    struct http_error *err);
 
 #endif /* CUTOVER_UPSTREAM_CONN_H */

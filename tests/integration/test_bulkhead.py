@@ -18,32 +18,9 @@ import time
 
 from harness import Cutover, assert_error, echoed, server, simple_config
 from probes import log_line, metric, metrics, observed, upstreams
-from upstream import Upstream, delay, echo
+from upstream import Gauge, Upstream, delay, echo, tracked
 
 # ------------------------------------------------------------------ helpers
-
-
-class Gauge:
-    """Requests the fake upstream is handling at once, and the peak."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.cur = 0
-        self.peak = 0
-
-
-def tracked(gauge, then):
-    """Behaviour wrapper: count `then` as in flight while it runs."""
-    def b(req, conn):
-        with gauge.lock:
-            gauge.cur += 1
-            gauge.peak = max(gauge.peak, gauge.cur)
-        try:
-            then(req, conn)
-        finally:
-            with gauge.lock:
-                gauge.cur -= 1
-    return b
 
 
 def bulkhead_config(up, max_connections, max_pending, pending_timeout, **extra):

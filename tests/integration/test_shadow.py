@@ -28,9 +28,9 @@ from harness import (Client, Cutover, echo_header, echo_header_all, echoed, run_
                      wait_until, write_file)
 from probes import (admin_call, breaker_state, events, log_line, metric, metrics, observed,
                     read_log)
-from upstream import (Upstream, by_path, close_before_head, delay, echo, large, pattern_bytes,
-                      raw, response_bytes, status, truncate, unused_address,
-                      websocket)
+from upstream import (Gauge, Upstream, by_path, close_before_head, delay, echo, large,
+                      pattern_bytes, raw, response_bytes, status, tracked, truncate,
+                      unused_address, websocket)
 
 MARK = "X-Cutover-Shadow"
 RESULTS = ("match", "mismatch", "error", "skipped", "sent")
@@ -128,28 +128,6 @@ def chunked_body(chunks):
     for c in chunks:
         out += b"%x\r\n%s\r\n" % (len(c), c)
     return out + b"0\r\n\r\n"
-
-
-class Gauge:
-    """Requests a fake upstream is handling at once, and the peak."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.cur = 0
-        self.peak = 0
-
-
-def tracked(gauge, then):
-    def b(req, conn):
-        with gauge.lock:
-            gauge.cur += 1
-            gauge.peak = max(gauge.peak, gauge.cur)
-        try:
-            then(req, conn)
-        finally:
-            with gauge.lock:
-                gauge.cur -= 1
-    return b
 
 
 def unescape(v):

@@ -13,7 +13,8 @@ response, garbage, half a body, nothing at all...).
 
 Behaviour factories: echo, status, raw, delay, never, close_before_head,
 truncate, stall, chunked, close_delimited, large, trickle, websocket, by_path,
-sequence. FullBacklog is a listener whose accept queue is full, so new
+sequence; tracked(Gauge(), behaviour) counts requests in flight. FullBacklog
+is a listener whose accept queue is full, so new
 connects to it hang (connect timeout tests). unused_address() is a port on
 which nothing listens (connection refused).
 """
@@ -433,6 +434,29 @@ def response_bytes(status=200, body=b"", headers=(), head_only=False):
     if head_only or status in (204, 304) or status < 200:
         body = b""
     return _head(status, hs) + body
+
+
+class Gauge:
+    """Requests a fake upstream is handling at once, and the peak (see tracked)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.cur = 0
+        self.peak = 0
+
+
+def tracked(gauge, then):
+    """Behaviour wrapper: count `then` as in flight in `gauge` while it runs."""
+    def b(req, conn):
+        with gauge.lock:
+            gauge.cur += 1
+            gauge.peak = max(gauge.peak, gauge.cur)
+        try:
+            then(req, conn)
+        finally:
+            with gauge.lock:
+                gauge.cur -= 1
+    return b
 
 
 def echo(status=200, headers=()):
