@@ -4,7 +4,10 @@
 # alone on CPU 0 with one worker, wrk and an nginx origin on CPU 1), to say
 # what a change costs when nothing fails. Usage:
 #   BEFORE_BIN=/path/to/old/cutover AFTER_BIN=./src/cutover bench/ab.sh
-# scripts/bench_ab.sh builds the "before" binary from a git revision.
+# Build the "before" binary from a git revision in a worktree (git worktree
+# add /tmp/before REV; autoreconf -fi; configure; make src/cutover).
+# AFTER_SHADOW=1 gives the "after" run's route a shadow of every request to
+# a second origin port, compared: what shadow traffic costs.
 # Prints a markdown table; also bench/results/ab.md.
 set -uo pipefail
 ROUNDS=${ROUNDS:-3}
@@ -27,6 +30,21 @@ access_log: { path: off }
 upstreams: { origin: { servers: [ "127.0.0.1:$oport" ] } }
 routes: [ { name: all, match: { path_prefix: / }, upstream: origin } ]
 CONF
+	if [ "$1" = after ] && [ "${AFTER_SHADOW:-0}" = 1 ]; then
+		cat >"$work/cutover-$1.yaml" <<CONF
+listeners: [ { address: "127.0.0.1:$cport" } ]
+workers: 1
+access_log: { path: off }
+upstreams:
+  origin: { servers: [ "127.0.0.1:$oport" ] }
+  shadow: { servers: [ "127.0.0.1:$oport" ], max_connections: 4096 }
+routes:
+  - name: all
+    match: { path_prefix: / }
+    upstream: origin
+    shadow: { upstream: shadow, max_inflight: 4096, compare: { ignore_headers: [Date] } }
+CONF
+	fi
 	taskset -c 0 "$bin" -c "$work/cutover-$1.yaml" 2>"$work/cutover-$1.err" &
 	cpid=$!
 	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$cport/small" && return 0; sleep 0.1; done
