@@ -2,7 +2,7 @@
 # Install the Debian 12 packages cutover needs to build and test, only the
 # ones that are missing. Usage: scripts/deps.sh [build|test|bench]
 set -eu
-want="autoconf automake libtool pkg-config make gcc libevent-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev libcmocka-dev python3 curl"
+want="autoconf automake libtool pkg-config make gcc libevent-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev libsystemd-dev libcmocka-dev python3 curl"
 case "${1:-build}" in
 test) want="$want clang valgrind libclang-rt-14-dev prometheus" ;;
 bench) want="$want nginx-light haproxy wrk util-linux" ;;

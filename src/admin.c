@@ -752,7 +752,7 @@ admin_routes(struct admin_call *call)
 	strbuf_adds(&b, "{\"routes\":[");
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct route_conf *r = &cfg->routes[i];
-		uint64_t hits = metrics_sum_requests(v->metrics, v->nworkers, i,
+		uint64_t hits = metrics_sum_requests(v->metrics, v->nworkers, r->id,
 		    METRICS_NONE);
 
 		strbuf_adds(&b, i > 0 ? ",{\"name\":" : "{\"name\":");
@@ -762,7 +762,7 @@ admin_routes(struct admin_call *call)
 		for (size_t k = 0; k < r->ntargets; k++) {
 			const struct route_target *tg = &r->targets[k];
 			uint64_t n = metrics_sum_requests(v->metrics, v->nworkers,
-			    i, tg->upstream->index);
+			    r->id, tg->upstream->id);
 
 			strbuf_adds(&b, k > 0 ? ",{\"upstream\":" : "{\"upstream\":");
 			strbuf_add_json_str(&b, tg->upstream->name);

@@ -46,6 +46,7 @@
 #include "cutover/retry.h"
 #include "cutover/shadow_compare.h"
 #include "cutover/strbuf.h"
+#include "cutover/upstream_rt.h"
 
 #define CONF_LOAD_MAX_FILE (64u << 20)	 /* the configuration itself */
 #define CONF_LOAD_MAX_IN_FILE (16u << 20) /* one in_file list */
@@ -1157,6 +1158,10 @@ conf_load_listeners(struct conf_load_ctx *x, void *obj,
 	}
 	if (!conf_load_is_seq(x, val))
 		return;
+	if (val->nitems > CONF_IDS_MAX) {
+		conf_load_err(x, val, "at most %d listeners", CONF_IDS_MAX);
+		return;
+	}
 	c->listeners = xcalloc(val->nitems, sizeof(*c->listeners));
 	for (size_t i = 0; i < val->nitems; i++) {
 		const struct conf_node *it = val->items[i];
@@ -1164,7 +1169,7 @@ conf_load_listeners(struct conf_load_ctx *x, void *obj,
 
 		if (!conf_load_is_map(x, it))
 			continue;
-		c->nlisteners++;
+		l->id = (unsigned)c->nlisteners++;
 		l->mark = it->mark;
 		conf_load_walk(x, l, it, SEC_LISTENER, SEC_NONE, true);
 		for (size_t j = 0; l->address != NULL && j + 1 < c->nlisteners;
@@ -1219,6 +1224,10 @@ conf_load_upstreams(struct conf_load_ctx *x, void *obj,
 	(void)key;
 	if (conf_yaml_is_null(val) || !conf_load_is_map(x, val))
 		return;
+	if (val->npairs > CONF_IDS_MAX) {
+		conf_load_err(x, val, "at most %d upstreams", CONF_IDS_MAX);
+		return;
+	}
 	c->upstreams = xcalloc(val->npairs, sizeof(*c->upstreams));
 	for (size_t i = 0; i < val->npairs; i++) {
 		const struct conf_node *name = val->pairs[i].key;
@@ -1231,6 +1240,7 @@ conf_load_upstreams(struct conf_load_ctx *x, void *obj,
 		 */
 		u->name = xstrdup(name->text);
 		u->index = c->nupstreams++;
+		u->id = (unsigned)u->index;
 		u->mark = name->mark;
 		if (!conf_load_name_ok(name->text))
 			conf_load_err(x, name,
@@ -1690,6 +1700,10 @@ conf_load_routes(struct conf_load_ctx *x, void *obj,
 	x->routes_mark = key->mark;
 	if (conf_yaml_is_null(val) || !conf_load_is_seq(x, val))
 		return;
+	if (val->nitems > CONF_IDS_MAX) {
+		conf_load_err(x, val, "at most %d routes", CONF_IDS_MAX);
+		return;
+	}
 	c->routes = xcalloc(val->nitems, sizeof(*c->routes));
 	for (size_t i = 0; i < val->nitems; i++) {
 		const struct conf_node *it = val->items[i];
@@ -1699,6 +1713,7 @@ conf_load_routes(struct conf_load_ctx *x, void *obj,
 		if (!conf_load_is_map(x, it))
 			continue;
 		r->index = c->nroutes++;
+		r->id = (unsigned)r->index;
 		r->mark = it->mark;
 		conf_load_walk(x, r, it, SEC_ROUTE, SEC_NONE, true);
 
@@ -2836,6 +2851,8 @@ config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
+	/* Runtime state is shared between generations: give this one's back. */
+	upstream_rt_detach(c);
 	for (size_t i = 0; i < c->nlisteners; i++)
 		free(c->listeners[i].address);
 	free(c->listeners);

@@ -218,9 +218,11 @@ metrics_worker_new(const struct config *cfg)
 {
 	struct metrics_worker *m = xcalloc(1, sizeof(*m));
 
-	m->nroutes = cfg->nroutes;
-	m->nupstreams = cfg->nupstreams;
-	m->nlisteners = cfg->nlisteners;
+	/* Slots for every id a generation may use, so a reload never resizes. */
+	(void)cfg;
+	m->nroutes = CONF_IDS_MAX;
+	m->nupstreams = CONF_IDS_MAX;
+	m->nlisteners = CONF_IDS_MAX;
 	/* The key has 23 bits for route + 1 and 24 for upstream + 1. */
 	if (m->nroutes >= KEY_ROUTE_MASK || m->nupstreams >= KEY_UP_MASK - 1)
 		fatal("metrics: %zu routes, %zu upstreams: too many",
@@ -495,6 +497,26 @@ render_family(struct strbuf *out, const char *name, const char *type,
 	    type);
 }
 
+/* The position in `cfg` of the route with metrics slot `id`, or METRICS_NONE. */
+static size_t
+slot_route(const struct config *cfg, size_t id)
+{
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		if (cfg->routes[i].id == id)
+			return i;
+	return METRICS_NONE;
+}
+
+/* The position in `cfg` of the upstream with metrics slot `id`, or METRICS_NONE. */
+static size_t
+slot_upstream(const struct config *cfg, size_t id)
+{
+	for (size_t i = 0; i < cfg->nupstreams; i++)
+		if (cfg->upstreams[i].id == id)
+			return i;
+	return METRICS_NONE;
+}
+
 /* route="NAME" ("" for none). */
 static void
 render_route_label(struct strbuf *out, const struct config *cfg, size_t route)
@@ -522,14 +544,18 @@ render_requests(struct strbuf *out, const struct config *cfg,
 		uint64_t code = key & KEY_CODE_MASK;
 		bool over = u == KEY_UP_OVERFLOW && code == KEY_CODE_OVERFLOW;
 
-		/* Skip indices the rendering config does not name. */
-		if (r > cfg->nroutes || (!over && u > cfg->nupstreams))
+		size_t rp = r == 0 ? METRICS_NONE : slot_route(cfg, r - 1);
+		size_t up = over || u == 0 ? METRICS_NONE : slot_upstream(cfg, u - 1);
+
+		/* Skip slots the rendering config does not name. */
+		if ((r != 0 && rp == METRICS_NONE) ||
+		    (!over && u != 0 && up == METRICS_NONE))
 			continue;
 		strbuf_adds(out, "cutover_requests_total{");
-		render_route_label(out, cfg, r == 0 ? METRICS_NONE : r - 1);
+		render_route_label(out, cfg, rp);
 		strbuf_adds(out, ",upstream=\"");
-		if (!over && u != 0)
-			metrics_escape_label(out, cfg->upstreams[u - 1].name);
+		if (up != METRICS_NONE)
+			metrics_escape_label(out, cfg->upstreams[up].name);
 		if (over)
 			strbuf_adds(out, "\",code=\"other\"} ");
 		else
@@ -561,8 +587,8 @@ render_duration(struct strbuf *out, const struct config *cfg,
 
 			if (route == METRICS_NONE)
 				h = &m->hist[m->nroutes];
-			else if (route < m->nroutes)
-				h = &m->hist[route];
+			else if (cfg->routes[route].id < m->nroutes)
+				h = &m->hist[cfg->routes[route].id];
 			else
 				continue;
 			for (b = 0; b < HIST_NBUCKETS; b++)
@@ -605,10 +631,12 @@ render_tries(struct strbuf *out, const struct config *cfg,
 		for (o = 0; o < METRICS_TRY__COUNT; o++) {
 			uint64_t v = 0;
 
+			size_t id = cfg->upstreams[u].id;
+
 			for (i = 0; i < n; i++)
-				if (u < w[i]->nupstreams)
+				if (id < w[i]->nupstreams)
 					v += atomic_load_explicit(
-					    &w[i]->tries[u * METRICS_TRY__COUNT
+					    &w[i]->tries[id * METRICS_TRY__COUNT
 						+ o],
 					    memory_order_relaxed);
 			strbuf_adds(out,
@@ -629,11 +657,12 @@ render_connections(struct strbuf *out, const struct config *cfg,
 	render_family(out, "cutover_connections_active", "gauge",
 	    "Client connections open, by listener.");
 	for (l = 0; l < cfg->nlisteners; l++) {
+		size_t id = cfg->listeners[l].id;
 		int64_t v = 0;
 
 		for (i = 0; i < n; i++)
-			if (l < w[i]->nlisteners)
-				v += atomic_load_explicit(&w[i]->conns[l],
+			if (id < w[i]->nlisteners)
+				v += atomic_load_explicit(&w[i]->conns[id],
 				    memory_order_relaxed);
 		strbuf_adds(out, "cutover_connections_active{listener=\"");
 		metrics_escape_label(out, cfg->listeners[l].address);
@@ -653,12 +682,13 @@ render_upstream_conns(struct strbuf *out, const struct config *cfg,
 	    "idle (pooled).");
 	for (u = 0; u < cfg->nupstreams; u++) {
 		for (s = 0; s < 2; s++) {
+			size_t id = cfg->upstreams[u].id;
 			int64_t v = 0;
 
 			for (i = 0; i < n; i++)
-				if (u < w[i]->nupstreams)
+				if (id < w[i]->nupstreams)
 					v += atomic_load_explicit(
-					    &w[i]->up_conns[u * 2 + s],
+					    &w[i]->up_conns[id * 2 + s],
 					    memory_order_relaxed);
 			strbuf_adds(out,
 			    "cutover_upstream_connections{upstream=\"");
@@ -766,8 +796,10 @@ render_upstream_reasons(struct strbuf *out, const struct config *cfg,
 		for (size_t r = 0; r < nnames; r++) {
 			strbuf_addf(out, "%s{upstream=\"", name);
 			metrics_escape_label(out, cfg->upstreams[u].name);
+			size_t id = cfg->upstreams[u].id;
+
 			strbuf_addf(out, "\",reason=\"%s\"} %" PRIu64 "\n", names[r],
-			    sum_counter(w, n, off, u, false, u * nnames + r));
+			    sum_counter(w, n, off, id, false, id * nnames + r));
 		}
 	}
 }
@@ -796,7 +828,7 @@ render_resilience(struct strbuf *out, const struct config *cfg,
 		metrics_escape_label(out, cfg->upstreams[u].name);
 		strbuf_addf(out, "\"} %" PRIu64 "\n",
 		    sum_counter(w, n, offsetof(struct metrics_worker, exhausted),
-			u, false, u));
+			cfg->upstreams[u].id, false, cfg->upstreams[u].id));
 	}
 	render_family(out, "cutover_fallbacks_total", "counter",
 	    "Requests handed to a route's fallback upstream, by reason.");
@@ -814,9 +846,7 @@ render_resilience(struct strbuf *out, const struct config *cfg,
 			metrics_escape_label(out, rc->fallback.upstream->name);
 			strbuf_addf(out, "\",reason=\"%s\"} %" PRIu64 "\n",
 			    fallback_names[k],
-			    sum_counter(w, n,
-				offsetof(struct metrics_worker, fallbacks), r, true,
-				r * METRICS_FALLBACK__COUNT + k));
+			    metrics_sum_fallbacks(w, n, rc->id, k));
 		}
 	}
 	render_family(out, "cutover_shadow_total", "counter",
@@ -830,7 +860,7 @@ render_resilience(struct strbuf *out, const struct config *cfg,
 			strbuf_adds(out, "cutover_shadow_total{route=\"");
 			metrics_escape_label(out, rc->name);
 			strbuf_addf(out, "\",result=\"%s\"} %" PRIu64 "\n",
-			    shadow_names[k], metrics_sum_shadow(w, n, r, k));
+			    shadow_names[k], metrics_sum_shadow(w, n, rc->id, k));
 		}
 	}
 }

@@ -58,7 +58,8 @@ migration_route_upstreams(struct strbuf *out, const struct config *cfg,
 
 	strbuf_adds(out, ",\"served_by\":[");
 	for (size_t u = 0; u < cfg->nupstreams; u++) {
-		uint64_t k = metrics_sum_requests(mw, n, r, u);
+		uint64_t k = metrics_sum_requests(mw, n, rc->id,
+		    cfg->upstreams[u].id);
 		bool own = rc->fallback.upstream == &cfg->upstreams[u];
 
 		for (size_t t = 0; t < rc->ntargets && !own; t++)
@@ -77,7 +78,7 @@ migration_route_upstreams(struct strbuf *out, const struct config *cfg,
 
 static void
 migration_route_shadow(struct strbuf *out, const struct route_conf *rc,
-    size_t r, struct metrics_worker *const *mw, size_t n)
+    struct metrics_worker *const *mw, size_t n)
 {
 	uint64_t c[METRICS_SHADOW__COUNT];
 
@@ -89,7 +90,7 @@ migration_route_shadow(struct strbuf *out, const struct route_conf *rc,
 	strbuf_add_json_str(out, rc->shadow.upstream_name);
 	strbuf_addf(out, ",\"compare\":%s", rc->shadow.compare ? "true" : "false");
 	for (size_t k = 0; k < METRICS_SHADOW__COUNT; k++) {
-		c[k] = metrics_sum_shadow(mw, n, r, k);
+		c[k] = metrics_sum_shadow(mw, n, rc->id, k);
 		strbuf_addf(out, ",\"%s\":%" PRIu64, metrics_shadow_name(k), c[k]);
 	}
 	/* Of the copies compared, the share that matched (null before any). */
@@ -107,7 +108,7 @@ migration_route(struct strbuf *out, const struct config *cfg, size_t r,
     struct metrics_worker *const *mw, size_t n)
 {
 	const struct route_conf *rc = &cfg->routes[r];
-	uint64_t total = metrics_sum_requests(mw, n, r, METRICS_NONE);
+	uint64_t total = metrics_sum_requests(mw, n, rc->id, METRICS_NONE);
 
 	strbuf_adds(out, r > 0 ? ",{\"name\":" : "{\"name\":");
 	strbuf_add_json_str(out, rc->name);
@@ -119,10 +120,10 @@ migration_route(struct strbuf *out, const struct config *cfg, size_t r,
 	migration_route_upstreams(out, cfg, r, mw, n, total);
 	/* Coverage gaps (the new service said "not yet") are not failures. */
 	strbuf_addf(out, ",\"fallbacks\":%" PRIu64 ",\"coverage_gaps\":%" PRIu64,
-	    metrics_sum_fallbacks(mw, n, r, METRICS_FALLBACK_UNAVAILABLE) +
-		metrics_sum_fallbacks(mw, n, r, METRICS_FALLBACK_FAILURE),
-	    metrics_sum_fallbacks(mw, n, r, METRICS_FALLBACK_STATUS));
-	migration_route_shadow(out, rc, r, mw, n);
+	    metrics_sum_fallbacks(mw, n, rc->id, METRICS_FALLBACK_UNAVAILABLE) +
+		metrics_sum_fallbacks(mw, n, rc->id, METRICS_FALLBACK_FAILURE),
+	    metrics_sum_fallbacks(mw, n, rc->id, METRICS_FALLBACK_STATUS));
+	migration_route_shadow(out, rc, mw, n);
 	strbuf_adds(out, "}");
 }
 
@@ -165,7 +166,8 @@ migration_render(struct strbuf *out, const struct config *cfg,
 	const struct route_conf *ca = NULL;
 
 	for (size_t r = 0; r < cfg->nroutes; r++) {
-		uint64_t k = metrics_sum_requests(mw, n, r, METRICS_NONE);
+		uint64_t k = metrics_sum_requests(mw, n, cfg->routes[r].id,
+		    METRICS_NONE);
 
 		routed += k;
 		if (cfg->routes[r].catch_all) {

@@ -4,6 +4,7 @@
  * sigtimedwait(), so no handler ever runs inside an event loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include "cutover/server.h"
 #include "cutover/shadow_log.h"
 #include "cutover/strbuf.h"
+#include "cutover/systemd.h"
 #include "cutover/worker.h"
 #include "config.h"
 
@@ -43,28 +45,58 @@ static int server_open_listeners(const struct config *cfg, unsigned nworkers,
 static void server_join_until(struct server *srv, uint64_t deadline_ms,
     bool *joined);
 
+/*
+ * One fd per worker and listener, in (*fds)[w * nlisteners + i]. A
+ * listener whose address came as an inherited socket (systemd socket
+ * activation) gives every worker a dup of that one socket: SO_REUSEPORT
+ * groups only form from separate binds, and workers waiting on the same
+ * socket is fine (each accept loop stops at EAGAIN). The others are bound
+ * here, once per worker, with SO_REUSEPORT.
+ */
 static int
 server_open_listeners(const struct config *cfg, unsigned nworkers, int **fds)
 {
-	*fds = xcalloc((size_t)nworkers * (cfg->nlisteners ? cfg->nlisteners : 1),
-	    sizeof(int));
-	for (unsigned w = 0; w < nworkers; w++) {
-		for (size_t i = 0; i < cfg->nlisteners; i++) {
-			int fd = listener_open(&cfg->listeners[i]);
+	size_t nl = cfg->nlisteners, nfds = (size_t)nworkers * nl;
+	struct systemd_fds inherited;
 
+	*fds = xcalloc(nfds ? nfds : 1, sizeof(int));
+	for (size_t k = 0; k < nfds; k++)
+		(*fds)[k] = -1;
+	(void)systemd_listen_fds(&inherited);
+	for (size_t i = 0; i < nl; i++) {
+		const struct listener_conf *l = &cfg->listeners[i];
+		int ifd = systemd_fds_take(&inherited, l);
+
+		if (ifd != -1)
+			log_info("listener_inherited", "address=%s fd=%d", l->address,
+			    ifd);
+		for (unsigned w = 0; w < nworkers; w++) {
+			int fd;
+
+			if (ifd == -1)
+				fd = listener_open(l);
+			else if (w == 0)
+				fd = ifd;
+			else
+				fd = fcntl(ifd, F_DUPFD_CLOEXEC, 0);
 			if (fd == -1) {
-				log_warn("listen_failed", "address=%s",
-				    cfg->listeners[i].address);
-				for (size_t k = 0; k < (size_t)w * cfg->nlisteners + i; k++)
-					close((*fds)[k]);
-				free(*fds);
-				*fds = NULL;
-				return -1;
+				log_warn("listen_failed", "address=%s", l->address);
+				goto fail;
 			}
-			(*fds)[(size_t)w * cfg->nlisteners + i] = fd;
+			(*fds)[(size_t)w * nl + i] = fd;
 		}
 	}
+	systemd_fds_close_unused(&inherited);
 	return 0;
+fail:
+	for (size_t k = 0; k < nfds; k++) {
+		if ((*fds)[k] != -1)
+			close((*fds)[k]);
+	}
+	free(*fds);
+	*fds = NULL;
+	systemd_fds_close_unused(&inherited);
+	return -1;
 }
 
 static void
@@ -126,7 +158,7 @@ server_run(struct config *cfg)
 		return 1;
 	}
 	/* Breakers, budgets, bulkheads and health: shared by the workers. */
-	upstream_rt_attach(cfg);
+	upstream_rt_attach(cfg, NULL, NULL, NULL);
 	srv.workers = xcalloc(srv.nworkers, sizeof(*srv.workers));
 	joined = xcalloc(srv.nworkers, sizeof(*joined));
 	atomic_init(&srv.shared.nconns, 0);
@@ -185,6 +217,7 @@ server_run(struct config *cfg)
 	log_info("start", "version=%s pid=%ld config=%s workers=%u routes=%zu upstreams=%zu",
 	    PACKAGE_VERSION, (long)getpid(), cfg->path ? cfg->path : "-",
 	    srv.nworkers, cfg->nroutes, cfg->nupstreams);
+	systemd_notify_ready();
 
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
@@ -198,6 +231,7 @@ server_run(struct config *cfg)
 			log_info("draining", "signal=%s shutdown_timeout_ms=%llu",
 			    sig == SIGTERM ? "SIGTERM" : "SIGINT",
 			    (unsigned long long)cfg->shutdown_timeout_ms);
+			systemd_notify_stopping();
 			break;
 		}
 		if (sig == SIGUSR1) {

@@ -146,7 +146,7 @@ static void
 shadow_count_skip(struct worker *w, const struct shadow_request *rq,
     const char *why)
 {
-	metrics_shadow(w->metrics, rq->route->index, METRICS_SHADOW_SKIPPED);
+	metrics_shadow(w->metrics, rq->route->id, METRICS_SHADOW_SKIPPED);
 	log_debug("shadow_skipped", "route=%s request_id=%s reason=%s",
 	    rq->route->name, rq->reqid, why);
 }
@@ -299,9 +299,9 @@ shadow_pick_server(struct shadow *sh)
 	}
 	if (!any)
 		return NULL;
-	si = balance_pick_among(&w->balance[up->index], w->weights[up->index],
+	si = balance_pick_among(&rt->w[w->id].balance, rt->w[w->id].weights,
 	    w->usable);
-	return pool_server(&w->pool, up->index, si == SIZE_MAX ? 0 : si);
+	return &rt->w[w->id].servers[si == SIZE_MAX ? 0 : si];
 }
 
 /* Put the copy on a connection (pooled, or new) and start it. */
@@ -382,7 +382,7 @@ shadow_finish_try(struct shadow *sh, enum try_outcome o, bool reuse)
 		breaker_report(&rt->breaker, clock_now_ms(), &sh->ticket, o,
 		    clock_now_ms() - sh->try_start_ms);
 	if (o < OUTCOME_CLIENT_GONE)
-		metrics_try(sh->w->metrics, sh->up->index, txn_metrics_outcome(o));
+		metrics_try(sh->w->metrics, sh->up->id, txn_metrics_outcome(o));
 	if (sh->uc != NULL) {
 		if (reuse)
 			upconn_release(sh->uc, sh->up->idle_timeout_ms);
@@ -392,7 +392,7 @@ shadow_finish_try(struct shadow *sh, enum try_outcome o, bool reuse)
 	}
 	if (sh->holds_slot) {
 		sh->holds_slot = false;
-		txn_pass_slot(sh->w, sh->up->index);
+		txn_pass_slot(sh->w, sh->up->rt);
 	}
 	/* Every end passes here once: the route's in-flight count goes down. */
 	atomic_fetch_sub((atomic_uint *)&sh->route->shadow.inflight, 1);
@@ -613,7 +613,7 @@ static void
 shadow_conclude(struct shadow *sh)
 {
 	struct worker *w = sh->w;
-	size_t r = sh->route->index;
+	size_t r = sh->route->id; /* its metrics slot */
 	struct shadow_mismatch m;
 	struct cmp_rules rules;
 	char quoted[2 * CMP_DIFF_MAX];

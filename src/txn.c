@@ -77,7 +77,7 @@ static const void *txn_body_bytes(struct evbuffer *in, size_t dlen);
 static void txn_send_try(struct txn *t);
 static bool txn_take_slot(struct txn *t);
 static void txn_release_slot(struct txn *t);
-static void txn_publish_oldest(struct worker *w, size_t u);
+static void txn_publish_oldest(struct worker *w, struct upstream_rt *rt);
 static void txn_drop_try(struct txn *t);
 static bool txn_retry(struct txn *t, enum try_outcome o, int status,
     uint64_t retry_after_ms);
@@ -565,8 +565,10 @@ txn_take_slot(struct txn *t)
 	}
 	t->wait = TXN_WAIT_SLOT;
 	t->wait_seq = atomic_fetch_add(&rt->wait_seq, 1);
-	TAILQ_INSERT_TAIL(&w->pending[up->index], t, pending_entry);
-	txn_publish_oldest(w, up->index);
+	if (TAILQ_EMPTY(&rt->w[w->id].pending))
+		worker_waiting_rt(w, rt, true);
+	TAILQ_INSERT_TAIL(&rt->w[w->id].pending, t, pending_entry);
+	txn_publish_oldest(w, rt);
 	timer_arm(&t->phase_timer, up->pending_timeout_ms);
 	/* A body waits in the client's socket until the try starts. */
 	if (t->req == TXN_REQ_BODY)
@@ -575,7 +577,7 @@ txn_take_slot(struct txn *t)
 	 * A slot freed between our failed claim and the publish above saw no
 	 * waiter of ours: look once more, from the loop.
 	 */
-	if (TAILQ_FIRST(&w->pending[up->index]) == t)
+	if (TAILQ_FIRST(&rt->w[w->id].pending) == t)
 		worker_command(w, WORKER_CMD_SLOTS);
 	return false;
 }
@@ -585,10 +587,9 @@ txn_take_slot(struct txn *t)
  * upstream `u` is, so a freed slot goes to the oldest waiter anywhere.
  */
 static void
-txn_publish_oldest(struct worker *w, size_t u)
+txn_publish_oldest(struct worker *w, struct upstream_rt *rt)
 {
-	struct upstream_rt *rt = w->cfg->upstreams[u].rt;
-	const struct txn *head = TAILQ_FIRST(&w->pending[u]);
+	const struct txn *head = TAILQ_FIRST(&rt->w[w->id].pending);
 
 	atomic_store_explicit(&rt->oldest[w->id],
 	    head != NULL ? head->wait_seq : UINT64_MAX, memory_order_release);
@@ -602,8 +603,10 @@ txn_leave_queue(struct txn *t)
 
 	if (t->wait != TXN_WAIT_SLOT)
 		return;
-	TAILQ_REMOVE(&w->pending[t->up->index], t, pending_entry);
-	txn_publish_oldest(w, t->up->index);
+	TAILQ_REMOVE(&t->up->rt->w[w->id].pending, t, pending_entry);
+	if (TAILQ_EMPTY(&t->up->rt->w[w->id].pending))
+		worker_waiting_rt(w, t->up->rt, false);
+	txn_publish_oldest(w, t->up->rt);
 	atomic_fetch_sub(&t->up->rt->pending, 1);
 	evtimer_del(&t->phase_timer);
 	t->wait = TXN_WAIT_NONE;
@@ -623,15 +626,14 @@ txn_take_granted(struct upstream_rt *rt, unsigned id)
 }
 
 void
-txn_wake_waiters(struct worker *w, size_t u)
+txn_wake_waiters(struct worker *w, struct upstream_rt *rt)
 {
-	struct upstream_rt *rt = w->cfg->upstreams[u].rt;
-	unsigned max = w->cfg->upstreams[u].max_connections;
 	unsigned left;
 	struct txn *t;
 
-	while ((t = TAILQ_FIRST(&w->pending[u])) != NULL &&
-	    (txn_take_granted(rt, w->id) || txn_claim_slot(rt, max))) {
+	while ((t = TAILQ_FIRST(&rt->w[w->id].pending)) != NULL &&
+	    (txn_take_granted(rt, w->id) ||
+		txn_claim_slot(rt, t->up->max_connections))) {
 		txn_leave_queue(t);
 		t->holds_slot = true;
 		t->wait = TXN_WAIT_GRANTED;
@@ -641,7 +643,7 @@ txn_wake_waiters(struct worker *w, size_t u)
 	/* Slots handed over for waiters that left meanwhile go on. */
 	left = atomic_exchange(&rt->granted[w->id], 0);
 	while (left-- > 0)
-		txn_pass_slot(w, u);
+		txn_pass_slot(w, rt);
 }
 
 /*
@@ -650,9 +652,8 @@ txn_wake_waiters(struct worker *w, size_t u)
  * first), or back to the bulkhead when nobody waits.
  */
 void
-txn_pass_slot(struct worker *w, size_t u)
+txn_pass_slot(struct worker *w, struct upstream_rt *rt)
 {
-	struct upstream_rt *rt = w->cfg->upstreams[u].rt;
 	uint64_t best = UINT64_MAX;
 	unsigned to = 0;
 
@@ -674,7 +675,7 @@ txn_pass_slot(struct worker *w, size_t u)
 	}
 	if (to == w->id) {
 		atomic_fetch_add(&rt->granted[to], 1);
-		txn_wake_waiters(w, u);
+		txn_wake_waiters(w, rt);
 		return;
 	}
 	atomic_fetch_add(&rt->granted[to], 1);
@@ -688,7 +689,7 @@ txn_release_slot(struct txn *t)
 	if (!t->holds_slot)
 		return;
 	t->holds_slot = false;
-	txn_pass_slot(t->c->w, t->up->index);
+	txn_pass_slot(t->c->w, t->up->rt);
 }
 
 /* Report the outcome of the admitted call to the breaker (once). */
@@ -740,13 +741,13 @@ txn_send_try(struct txn *t)
 	}
 	/* Retries leave the rotation alone, so first tries stay evenly spread. */
 	si = t->attempts == 0 ?
-	    balance_pick_among(&w->balance[up->index], w->weights[up->index],
+	    balance_pick_among(&rt->w[w->id].balance, rt->w[w->id].weights,
 		w->usable) :
-	    balance_peek_among(&w->balance[up->index], w->weights[up->index],
+	    balance_peek_among(&rt->w[w->id].balance, rt->w[w->id].weights,
 		w->usable);
 	if (si == SIZE_MAX)
 		si = 0;
-	ps = pool_server(&w->pool, up->index, si);
+	ps = &rt->w[w->id].servers[si];
 	t->last_server = si;
 	t->server = ps->server;
 	t->tries++;
@@ -1565,8 +1566,8 @@ txn_budget_exhausted(struct txn *t)
 	    memory_order_relaxed);
 
 	t->flags |= ACCESSLOG_F_RB;
-	metrics_retry_skipped(t->c->w->metrics, t->up->index, METRICS_SKIP_BUDGET);
-	metrics_budget_exhausted(t->c->w->metrics, t->up->index);
+	metrics_retry_skipped(t->c->w->metrics, t->up->id, METRICS_SKIP_BUDGET);
+	metrics_budget_exhausted(t->c->w->metrics, t->up->id);
 	if (last != sec && atomic_compare_exchange_strong(&rt->budget_logged_sec,
 		&last, sec))
 		log_info("retry_budget_exhausted", "upstream=%s request_id=%s",
@@ -1611,7 +1612,7 @@ txn_retry(struct txn *t, enum try_outcome o, int status,
 		/* Only with the whole body kept, and within the deadline. */
 		if (!t->replay_ok) {
 			t->flags |= ACCESSLOG_F_BL;
-			metrics_retry_skipped(w->metrics, t->up->index,
+			metrics_retry_skipped(w->metrics, t->up->id,
 			    METRICS_SKIP_BODY_TOO_LARGE);
 			return false;
 		}
@@ -1620,7 +1621,7 @@ txn_retry(struct txn *t, enum try_outcome o, int status,
 			return false;
 		t->stale_retries++;
 		t->attempts--; /* the stale connection's try does not count */
-		metrics_retry(w->metrics, t->up->index, METRICS_RETRY_RESET);
+		metrics_retry(w->metrics, t->up->id, METRICS_RETRY_RESET);
 		txn_schedule(t, 0);
 		return true;
 	case RETRY_YES:
@@ -1628,7 +1629,7 @@ txn_retry(struct txn *t, enum try_outcome o, int status,
 			txn_budget_exhausted(t);
 			return false;
 		}
-		metrics_retry(w->metrics, t->up->index, txn_retry_metric(o));
+		metrics_retry(w->metrics, t->up->id, txn_retry_metric(o));
 		txn_schedule(t, wait);
 		return true;
 	case RETRY_NO_EXHAUSTED:
@@ -1641,7 +1642,7 @@ txn_retry(struct txn *t, enum try_outcome o, int status,
 	case RETRY_SKIP_NOT_REPLAYABLE:
 	case RETRY_SKIP_DEADLINE:
 	case RETRY_SKIP_BREAKER:
-		metrics_retry_skipped(w->metrics, t->up->index, txn_skip_metric[v]);
+		metrics_retry_skipped(w->metrics, t->up->id, txn_skip_metric[v]);
 		return false;
 	default:
 		return false;
@@ -1703,7 +1704,7 @@ txn_fallback(struct txn *t, enum metrics_fallback reason)
 	log_info("fallback", "route=%s from=%s to=%s reason=%s request_id=%s",
 	    t->route->name, t->up->name, f->upstream->name,
 	    txn_fallback_names[reason], t->reqid);
-	metrics_fallback(t->c->w->metrics, t->route->index, reason);
+	metrics_fallback(t->c->w->metrics, t->route->id, reason);
 	txn_drop_try(t);
 	t->flags |= ACCESSLOG_F_FB;
 	t->fallback_from = t->up;
@@ -1728,7 +1729,7 @@ txn_unavailable(struct txn *t, enum metrics_reject why, bool no_server)
 	bool breaker = why == METRICS_REJECT_BREAKER_OPEN;
 
 	if (why != METRICS_REJECT__COUNT)
-		metrics_rejected(t->c->w->metrics, t->up->index, why);
+		metrics_rejected(t->c->w->metrics, t->up->id, why);
 	t->flags |= breaker ? ACCESSLOG_F_BO : no_server ? 0 : ACCESSLOG_F_UO;
 	if (breaker)
 		t->breaker_note = breaker_state_name(breaker_state_now(&rt->breaker,
@@ -1911,7 +1912,7 @@ txn_try_ended(struct txn *t, enum try_outcome o)
 {
 	txn_report(t, o);
 	if (t->up != NULL && o < OUTCOME_CLIENT_GONE)
-		metrics_try(t->c->w->metrics, t->up->index, txn_metrics_outcome(o));
+		metrics_try(t->c->w->metrics, t->up->id, txn_metrics_outcome(o));
 	if (t->tries > 0)
 		t->upstream_us = (int64_t)(txn_now_us() - t->try_start_us);
 }
@@ -1928,8 +1929,8 @@ txn_account(struct txn *t)
 		return;
 	dur = txn_now_us() - t->start_mono_us;
 	if (t->status != 0)
-		metrics_request(w->metrics, t->route ? t->route->index : METRICS_NONE,
-		    t->up ? t->up->index : METRICS_NONE, t->status, dur);
+		metrics_request(w->metrics, t->route ? t->route->id : METRICS_NONE,
+		    t->up ? t->up->id : METRICS_NONE, t->status, dur);
 	memset(&e, 0, sizeof(e));
 	e.ts_unix_us = t->start_unix_us;
 	e.request_id = t->reqid;

@@ -44,7 +44,7 @@ upconn_connect(struct worker *w, struct pool_server *ps,
 		return NULL;
 	}
 	ps->nbusy++;
-	metrics_upstream_conns(w->metrics, ps->up->index, 1, 0);
+	metrics_upstream_conns(w->metrics, ps->up->id, 1, 0);
 	return uc;
 }
 
@@ -82,7 +82,7 @@ upconn_take_idle(struct pool_server *ps, const struct stream_ops *ops,
 	TAILQ_REMOVE(&ps->idle, uc, entry);
 	ps->nidle--;
 	ps->nbusy++;
-	metrics_upstream_conns(uc->w->metrics, ps->up->index, 1, -1);
+	metrics_upstream_conns(uc->w->metrics, ps->up->id, 1, -1);
 	uc->state = UPCONN_BUSY;
 	stream_set_ops(&uc->s, ops, arg);
 	stream_set_timeouts(&uc->s, 0, 0);
@@ -98,7 +98,7 @@ upconn_release(struct upstream_conn *uc, uint64_t idle_timeout_ms)
 	uc->state = UPCONN_IDLE;
 	uc->uses++;
 	ps->nbusy--;
-	metrics_upstream_conns(uc->w->metrics, ps->up->index, -1, 1);
+	metrics_upstream_conns(uc->w->metrics, ps->up->id, -1, 1);
 	stream_set_ops(&uc->s, &upconn_idle_ops, uc);
 	stream_set_timeouts(&uc->s, idle_timeout_ms, 0);
 	stream_read_start(&uc->s);
@@ -115,10 +115,10 @@ upconn_close(struct upstream_conn *uc, const char *reason)
 	if (uc->state == UPCONN_IDLE) {
 		TAILQ_REMOVE(&ps->idle, uc, entry);
 		ps->nidle--;
-		metrics_upstream_conns(uc->w->metrics, ps->up->index, 0, -1);
+		metrics_upstream_conns(uc->w->metrics, ps->up->id, 0, -1);
 	} else {
 		ps->nbusy--;
-		metrics_upstream_conns(uc->w->metrics, ps->up->index, -1, 0);
+		metrics_upstream_conns(uc->w->metrics, ps->up->id, -1, 0);
 	}
 	log_debug("upstream_close", "upstream=%s server=%s reason=\"%s\"",
 	    ps->up->name, ps->server->address, reason);

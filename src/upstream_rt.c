@@ -14,6 +14,7 @@
 #include "cutover/config.h"
 #include "cutover/log.h"
 #include "cutover/metrics.h"
+#include "cutover/pool.h"
 #include "cutover/strbuf.h"
 #include "cutover/upstream_rt.h"
 
@@ -99,17 +100,77 @@ upstream_rt_new(const struct upstream_conf *u, uint64_t now_ms,
 	rt->servers = xcalloc(u->nservers ? u->nservers : 1, sizeof(*rt->servers));
 	for (size_t i = 0; i < u->nservers; i++)
 		atomic_init(&rt->servers[i].down, false);
+	rt->w = xcalloc(nworkers, sizeof(*rt->w));
+	for (unsigned k = 0; k < nworkers; k++) {
+		struct upstream_worker *uw = &rt->w[k];
+
+		uw->servers = xcalloc(u->nservers ? u->nservers : 1,
+		    sizeof(*uw->servers));
+		uw->weights = xcalloc(u->nservers ? u->nservers : 1,
+		    sizeof(*uw->weights));
+		balance_init(&uw->balance, u->nservers);
+		TAILQ_INIT(&uw->pending);
+		upstream_rt_repoint(rt, k, u);
+	}
+	atomic_init(&rt->refs, 1);
+	atomic_init(&rt->retired, false);
 	return rt;
 }
 
 void
-upstream_rt_attach(struct config *cfg)
+upstream_rt_repoint(struct upstream_rt *rt, unsigned w,
+    const struct upstream_conf *up)
+{
+	struct upstream_worker *uw = &rt->w[w];
+
+	for (size_t j = 0; j < up->nservers; j++) {
+		if (uw->servers[j].up == NULL)
+			pool_server_init(&uw->servers[j], up, &up->servers[j]);
+		uw->servers[j].up = up;
+		uw->servers[j].server = &up->servers[j];
+		uw->weights[j] = up->servers[j].weight ? up->servers[j].weight : 1;
+	}
+}
+
+/* Free one upstream_rt: its users are gone and its pools hold no connection. */
+static void
+upstream_rt_free(struct upstream_rt *rt)
+{
+	for (unsigned k = 0; k < rt->nworkers; k++) {
+		balance_free(&rt->w[k].balance);
+		free(rt->w[k].servers);
+		free(rt->w[k].weights);
+	}
+	free(rt->w);
+	breaker_destroy(&rt->breaker);
+	budget_destroy(&rt->budget);
+	free(rt->servers);
+	free(rt->oldest);
+	free(rt->granted);
+	free(rt->name);
+	free(rt);
+}
+
+void
+upstream_rt_attach(struct config *cfg, const struct config *old,
+    bool (*kept)(const char *name, void *arg), void *arg)
 {
 	uint64_t now = clock_now_ms();
+	unsigned nworkers = cfg->workers ? cfg->workers : 1;
 
-	for (size_t i = 0; i < cfg->nupstreams; i++)
-		cfg->upstreams[i].rt = upstream_rt_new(&cfg->upstreams[i], now,
-		    cfg->workers ? cfg->workers : 1);
+	for (size_t i = 0; i < cfg->nupstreams; i++) {
+		struct upstream_conf *u = &cfg->upstreams[i];
+		const struct upstream_conf *o =
+		    old != NULL ? config_upstream(old, u->name) : NULL;
+
+		if (o != NULL && o->rt != NULL && kept != NULL &&
+		    kept(u->name, arg) && o->rt->nworkers == nworkers) {
+			u->rt = o->rt;
+			atomic_fetch_add(&u->rt->refs, 1);
+			continue;
+		}
+		u->rt = upstream_rt_new(u, now, nworkers);
+	}
 }
 
 void
@@ -120,14 +181,23 @@ upstream_rt_detach(struct config *cfg)
 
 		if (rt == NULL)
 			continue;
-		breaker_destroy(&rt->breaker);
-		budget_destroy(&rt->budget);
-		free(rt->servers);
-		free(rt->oldest);
-		free(rt->granted);
-		free(rt->name);
-		free(rt);
 		cfg->upstreams[i].rt = NULL;
+		if (atomic_fetch_sub(&rt->refs, 1) == 1)
+			upstream_rt_free(rt);
+	}
+}
+
+void
+upstream_rt_retire(const struct config *old, const struct config *cfg)
+{
+	for (size_t i = 0; i < old->nupstreams; i++) {
+		struct upstream_rt *rt = old->upstreams[i].rt;
+		bool shared = false;
+
+		for (size_t j = 0; rt != NULL && j < cfg->nupstreams && !shared; j++)
+			shared = cfg->upstreams[j].rt == rt;
+		if (rt != NULL && !shared)
+			atomic_store(&rt->retired, true);
 	}
 }
 
@@ -156,11 +226,15 @@ upstream_rt_clock_sleep(uint64_t delay_ms)
 static void *
 upstream_rt_clock_main(void *arg)
 {
-	struct config *cfg = arg;
-
+	(void)arg;
 	for (;;) {
 		uint64_t now = clock_now_ms(), next = UINT64_MAX;
+		struct config *cfg;
 
+		/* The generation served now (a reload switches it). */
+		pthread_mutex_lock(&rt_clock.mu);
+		cfg = config_ref(rt_clock.cfg);
+		pthread_mutex_unlock(&rt_clock.mu);
 		/* Polling may transition, and the hook takes rt_clock.mu. */
 		for (size_t i = 0; i < cfg->nupstreams; i++) {
 			uint64_t d = breaker_poll(&cfg->upstreams[i].rt->breaker,
@@ -169,6 +243,7 @@ upstream_rt_clock_main(void *arg)
 			if (d < next)
 				next = d;
 		}
+		config_unref(cfg);
 		pthread_mutex_lock(&rt_clock.mu);
 		if (!rt_clock.running) {
 			pthread_mutex_unlock(&rt_clock.mu);
@@ -201,6 +276,21 @@ upstream_rt_clock_start(struct config *cfg)
 	if (rc != 0)
 		fatal("upstream_rt: cannot start the breaker clock: %s",
 		    strerror(rc));
+}
+
+void
+upstream_rt_clock_switch(struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&rt_clock.mu);
+	old = rt_clock.cfg;
+	rt_clock.cfg = config_ref(cfg);
+	rt_clock.woken = true;
+	pthread_cond_signal(&rt_clock.cond);
+	pthread_mutex_unlock(&rt_clock.mu);
+	if (old != NULL)
+		config_unref(old);
 }
 
 void

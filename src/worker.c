@@ -22,6 +22,7 @@
 #include "cutover/strbuf.h"
 #include "cutover/txn.h"
 #include "cutover/upstream_conn.h"
+#include "cutover/upstream_rt.h"
 #include "cutover/worker.h"
 
 static void worker_acceptcb(evutil_socket_t fd, short what, void *arg);
@@ -31,6 +32,8 @@ static void *worker_main(void *arg);
 static void worker_stop_listening(struct worker *w);
 static void worker_drain(struct worker *w);
 static void worker_quit(struct worker *w);
+static void worker_close_idle(struct worker *w, const struct config *cfg);
+static void worker_wake_all(struct worker *w);
 static void worker_alog_timercb(evutil_socket_t fd, short what, void *arg);
 
 /* How often a worker hands its partial access-log block to the writer. */
@@ -93,23 +96,11 @@ worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
 		    worker_alog_timercb, w);
 		event_add(&w->alog_timer, &tv);
 	}
-	pool_init(&w->pool, cfg);
-	w->pending = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->pending));
+	/* Pools, balancers and wait queues live in each upstream's runtime state. */
 	w->usable_len = 1;
-	w->balance = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->balance));
-	w->weights = xcalloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*w->weights));
-	for (size_t i = 0; i < cfg->nupstreams; i++) {
-		const struct upstream_conf *up = &cfg->upstreams[i];
-
-		balance_init(&w->balance[i], up->nservers);
-		TAILQ_INIT(&w->pending[i]);
-		if (up->nservers > w->usable_len)
-			w->usable_len = up->nservers;
-		w->weights[i] = xcalloc(up->nservers ? up->nservers : 1, sizeof(unsigned));
-		for (size_t j = 0; j < up->nservers; j++)
-			w->weights[i][j] = up->servers[j].weight ? up->servers[j].weight : 1;
-	}
-
+	for (size_t i = 0; i < cfg->nupstreams; i++)
+		if (cfg->upstreams[i].nservers > w->usable_len)
+			w->usable_len = cfg->upstreams[i].nservers;
 	w->usable = xcalloc(w->usable_len, sizeof(*w->usable));
 	w->max_fields = (size_t)cfg->limits.max_headers;
 	/* Responses are not bounded by the client limit; give them room. */
@@ -231,7 +222,7 @@ worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		client_accept(w, l->index, fd, (struct sockaddr *)&ss);
+		client_accept(w, l->conf->id, fd, (struct sockaddr *)&ss);
 	}
 }
 
@@ -272,6 +263,53 @@ worker_stop_listening(struct worker *w)
 	}
 }
 
+/* Close this worker's idle connections to every upstream of `cfg`. */
+static void
+worker_close_idle(struct worker *w, const struct config *cfg)
+{
+	for (size_t u = 0; u < cfg->nupstreams; u++) {
+		struct upstream_rt *rt = cfg->upstreams[u].rt;
+
+		for (size_t j = 0; rt != NULL && j < cfg->upstreams[u].nservers; j++)
+			pool_server_close_idle(&rt->w[w->id].servers[j]);
+	}
+}
+
+void
+worker_waiting_rt(struct worker *w, struct upstream_rt *rt, bool waiting)
+{
+	if (waiting) {
+		if (w->nwait_rts == w->wait_rts_cap) {
+			w->wait_rts_cap = w->wait_rts_cap ? 2 * w->wait_rts_cap : 8;
+			w->wait_rts = xrealloc(w->wait_rts,
+			    w->wait_rts_cap * sizeof(*w->wait_rts));
+		}
+		w->wait_rts[w->nwait_rts++] = rt;
+		return;
+	}
+	for (size_t i = 0; i < w->nwait_rts; i++) {
+		if (w->wait_rts[i] == rt) {
+			w->wait_rts[i] = w->wait_rts[--w->nwait_rts];
+			return;
+		}
+	}
+}
+
+/*
+ * Slots were handed to this worker or freed: wake the waiters of every
+ * upstream served now, and of those (maybe of an older generation) that
+ * have waiters here.
+ */
+static void
+worker_wake_all(struct worker *w)
+{
+	for (size_t u = 0; u < w->cfg->nupstreams; u++)
+		txn_wake_waiters(w, w->cfg->upstreams[u].rt);
+	for (size_t i = w->nwait_rts; i-- > 0;)
+		if (i < w->nwait_rts)
+			txn_wake_waiters(w, w->wait_rts[i]);
+}
+
 static void
 worker_drain(struct worker *w)
 {
@@ -281,7 +319,7 @@ worker_drain(struct worker *w)
 		return;
 	w->draining = true;
 	worker_stop_listening(w);
-	pool_close_idle(&w->pool);
+	worker_close_idle(w, w->cfg);
 	for (c = TAILQ_FIRST(&w->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		client_drain(c);
@@ -319,8 +357,7 @@ worker_cmdcb(evutil_socket_t fd, short what, void *arg)
 			else if (cmds[i] == WORKER_CMD_RESUME && !w->draining)
 				worker_listen(w, true);
 			else if (cmds[i] == WORKER_CMD_SLOTS)
-				for (size_t u = 0; u < w->cfg->nupstreams; u++)
-					txn_wake_waiters(w, u);
+				worker_wake_all(w);
 		}
 	}
 }
@@ -364,21 +401,16 @@ worker_free(struct worker *w)
 		w->txn_free = t->next_free;
 		txn_free(t);
 	}
-	shadow_free_all(w); /* their connections belong to the pool */
-	pool_free(&w->pool);
+	shadow_free_all(w); /* their connections belong to the pools */
+	if (w->cfg != NULL)
+		worker_close_idle(w, w->cfg);
+	free(w->wait_rts);
 	migration_worker_free(w->migration);
 	if (w->alog != NULL)
 		accesslog_worker_free(w->alog); /* hands over what is left */
 	if (w->metrics != NULL)
 		metrics_worker_free(w->metrics);
-	for (size_t i = 0; w->cfg != NULL && i < w->cfg->nupstreams; i++) {
-		balance_free(&w->balance[i]);
-		free(w->weights[i]);
-	}
-	free(w->balance);
-	free(w->weights);
 	free(w->usable);
-	free(w->pending);
 	free(w->req_fields);
 	free(w->resp_fields);
 	free(w->path_buf);

@@ -35,7 +35,7 @@ enum client_state {
 struct client {
 	TAILQ_ENTRY(client) entry; /* worker.clients */
 	struct worker *w;
-	size_t listener; /* index in cfg->listeners */
+	size_t listener; /* its listener's metrics slot (listener_conf.id) */
 	struct stream s;
 	enum client_state state;
 	char addr[INET6_ADDRSTRLEN];

@@ -30,8 +30,17 @@ struct conf_mark {
 	unsigned col;
 };
 
+/*
+ * Metrics slots: every route, upstream and listener has an `id` below
+ * CONF_IDS_MAX that names its counters (metrics.h). The loader sets it to
+ * the position in the file; a reload keeps one name on one id, so the
+ * counters of a route or an upstream go on across generations.
+ */
+#define CONF_IDS_MAX 1024
+
 struct listener_conf {
 	char *address; /* as written, "HOST:PORT" or "[V6]:PORT" */
+	unsigned id;   /* metrics slot */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	/*
@@ -94,6 +103,7 @@ struct upstream_conf {
 	struct health_check_conf health_check;
 	struct upstream_rt *rt; /* runtime state; attached before serving (NULL in tests) */
 	size_t index; /* position in config.upstreams */
+	unsigned id;  /* metrics slot */
 	struct conf_mark mark;
 };
 
@@ -250,6 +260,7 @@ struct route_conf {
 	 */
 	bool catch_all;
 	size_t index; /* position in config.routes */
+	unsigned id;  /* metrics slot */
 	struct conf_mark mark;		/* the route's mapping */
 	struct conf_mark upstream_mark; /* its `upstream` value (0:0 if none) */
 };

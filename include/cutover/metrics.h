@@ -8,6 +8,11 @@
  * sees a torn value. Label values come only from the configuration (route
  * and upstream names) and from bounded sets (status 100-599, outcomes), so
  * cardinality is bounded.
+ *
+ * Routes, upstreams and listeners are named by their metrics slot (`id`
+ * in config.h, below CONF_IDS_MAX), not by their position in one
+ * generation, so counters outlive a reload; rendering maps slots back to
+ * the names of the configuration it is given.
  */
 #ifndef CUTOVER_METRICS_H
 #define CUTOVER_METRICS_H

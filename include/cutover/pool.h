@@ -1,8 +1,12 @@
 /*
- * pool: per-worker keep-alive pools of upstream connections, one list of
- * idle connections per (upstream, server). The state of a pooled
+ * pool: keep-alive pools of upstream connections, one list of idle
+ * connections per (upstream, server, worker). The state of a pooled
  * connection is the list it is on (pgbouncer's rule): on `idle` it belongs
  * to the pool; off it, to the transaction using it.
+ *
+ * The pools live in the upstream's runtime state (upstream_rt.h, one
+ * struct upstream_worker per worker), so that an upstream a reload keeps
+ * keeps its pooled connections too.
  */
 #ifndef CUTOVER_POOL_H
 #define CUTOVER_POOL_H
@@ -15,7 +19,11 @@
 struct upstream_conn;
 struct worker;
 
-/* Owner: the pool. Idle connections on `idle` are owned by the pool. */
+/*
+ * Owner: its upstream_worker. Idle connections on `idle` are owned by the
+ * pool. `up` and `server` point into the configuration being served (a
+ * reload that keeps the upstream points them at the new one).
+ */
 struct pool_server {
 	TAILQ_HEAD(, upstream_conn) idle;
 	size_t nidle;
@@ -24,19 +32,9 @@ struct pool_server {
 	const struct server_conf *server;
 };
 
-/* Owner: the worker. `servers` is one flat array; `first[i]` is upstream i's start. */
-struct pool {
-	struct pool_server *servers;
-	size_t nservers;
-	size_t *first;
-	size_t nupstreams;
-};
-
-void pool_init(struct pool *p, const struct config *cfg);
-/* Close every idle connection and free the pool. */
-void pool_free(struct pool *p);
-struct pool_server *pool_server(struct pool *p, size_t upstream, size_t server);
-/* Close every idle connection (drain). */
-void pool_close_idle(struct pool *p);
+void pool_server_init(struct pool_server *ps, const struct upstream_conf *up,
+    const struct server_conf *server);
+/* Close every idle connection (drain, reload, exit). */
+void pool_server_close_idle(struct pool_server *ps);
 
 #endif /* CUTOVER_POOL_H */

@@ -71,7 +71,7 @@ enum txn_resp_state {
  */
 struct txn {
 	struct txn *next_free; /* worker.txn_free */
-	TAILQ_ENTRY(txn) pending_entry; /* worker.pending[up->index] while TXN_WAIT_SLOT */
+	TAILQ_ENTRY(txn) pending_entry; /* up->rt->w[worker].pending while TXN_WAIT_SLOT */
 	uint64_t wait_seq;	/* its place among every worker's waiters */
 	struct client *c;
 	struct config *cfg;
@@ -146,13 +146,13 @@ struct txn {
 
 /* Claim one of an upstream's max_connections slots, never going above it. */
 bool txn_claim_slot(struct upstream_rt *rt, unsigned max);
-/* Give a slot of upstream `u` back: the oldest waiter of any worker gets it. */
-void txn_pass_slot(struct worker *w, size_t u);
+/* Give a slot of upstream `rt` back: the oldest waiter of any worker gets it. */
+void txn_pass_slot(struct worker *w, struct upstream_rt *rt);
 /* cutover_upstream_tries_total's outcome for a try's outcome (< OUTCOME_CLIENT_GONE). */
 enum metrics_outcome txn_metrics_outcome(enum try_outcome o);
 
-/* Bulkhead slots of upstream `u` may be free: start waiting requests that can go. */
-void txn_wake_waiters(struct worker *w, size_t u);
+/* Bulkhead slots of upstream `rt` may be free: start this worker's waiters that can go. */
+void txn_wake_waiters(struct worker *w, struct upstream_rt *rt);
 
 /* Prepare a newly allocated transaction for worker `base`. */
 void txn_init(struct txn *t, struct event_base *base);

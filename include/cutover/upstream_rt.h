@@ -17,13 +17,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "cutover/breaker.h"
 #include "cutover/budget.h"
+#include "cutover/balance.h"
 #include "cutover/health.h"
+#include "cutover/pool.h"
 
 struct config;
+struct txn;
 struct upstream_conf;
+
+/* Transactions waiting for a bulkhead slot (txn.pending_entry). */
+TAILQ_HEAD(txn_queue, txn);
 
 /* One server's health. `down` is written by the checker thread, read by workers. */
 struct server_rt {
@@ -34,12 +41,30 @@ struct server_rt {
 };
 
 /*
- * Owner: upstream_rt_attach() allocates one per upstream of a config and
- * upstream_rt_detach() frees them (after the workers and the checker
- * stopped). `name` is owned.
+ * One worker's part of an upstream: touched by that worker's thread only
+ * (`pending` holds its transactions waiting for a bulkhead slot).
+ * Owner: the upstream_rt.
+ */
+struct upstream_worker {
+	struct pool_server *servers; /* nservers: the idle connections to each */
+	struct balance balance;	     /* smooth weighted round-robin */
+	unsigned *weights;	     /* nservers */
+	struct txn_queue pending;
+};
+
+/*
+ * Owner: shared by every configuration generation whose upstream of that
+ * name it serves, counted in `refs` (upstream_rt_attach takes one per
+ * generation; config_free gives it back through upstream_rt_release).
+ * An upstream that a reload changes gets a new upstream_rt, and its old
+ * one is `retired`: its connections are closed when their requests end.
+ * `name` is owned.
  */
 struct upstream_rt {
 	char *name;
+	atomic_uint refs;
+	atomic_bool retired;
+	struct upstream_worker *w; /* nworkers */
 	struct breaker breaker;
 	struct retry_budget budget;
 	/* Bulkhead (SPEC 2: max_connections, max_pending), over all workers. */
@@ -62,13 +87,25 @@ struct upstream_rt {
 	_Atomic uint64_t budget_logged_sec; /* last second a budget exhaustion was logged */
 };
 
-/* Create and attach the runtime state of every upstream of `cfg`. */
-void upstream_rt_attach(struct config *cfg);
-/* Free it (every user gone). */
+/*
+ * Attach runtime state to every upstream of `cfg`: for an upstream that
+ * `old` (may be NULL) has too and `kept(name)` says is unchanged, the old
+ * one (its breaker, budget, bulkhead, health and pools carry over);
+ * otherwise a new one. `kept` may be NULL (nothing kept).
+ */
+void upstream_rt_attach(struct config *cfg, const struct config *old,
+    bool (*kept)(const char *name, void *arg), void *arg);
+/* Drop `cfg`'s references (config_free calls it); the last one frees. */
 void upstream_rt_detach(struct config *cfg);
+/* The rts of `old` that `cfg` does not share are retired (after a reload). */
+void upstream_rt_retire(const struct config *old, const struct config *cfg);
+/* Worker `w`'s part of the pools: point at `up`'s (new) configuration. */
+void upstream_rt_repoint(struct upstream_rt *rt, unsigned w,
+    const struct upstream_conf *up);
 
-/* Start / stop the breaker clock thread for `cfg`'s breakers. */
+/* Start / stop the breaker clock thread for `cfg`'s breakers; switch it to a new generation. */
 void upstream_rt_clock_start(struct config *cfg);
+void upstream_rt_clock_switch(struct config *cfg);
 void upstream_rt_clock_stop(void);
 
 /* Force the breaker (the admin API); `who` goes in the transition's log line. */

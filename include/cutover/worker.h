@@ -29,7 +29,6 @@ struct shadow_log;
 struct txn;
 
 /* Requests waiting for a connection slot of one upstream, oldest first. */
-TAILQ_HEAD(txn_queue, txn);
 
 /*
  * Connection accounting shared by all workers: limits.max_connections is
@@ -83,12 +82,11 @@ struct worker {
 	struct metrics_worker *metrics;
 	struct accesslog_worker *alog;
 	struct event alog_timer; /* hands partial access-log blocks to the writer */
-	struct pool pool;
-	struct balance *balance; /* per upstream */
-	unsigned **weights;	 /* per upstream: server weights */
+	struct upstream_rt **wait_rts; /* upstreams with this worker's slot waiters */
+	size_t nwait_rts;
+	size_t wait_rts_cap;
 	bool *usable;		 /* scratch: which servers a pick may choose */
 	size_t usable_len;
-	struct txn_queue *pending; /* per upstream: waiting for a bulkhead slot */
 	TAILQ_HEAD(, shadow) shadows; /* shadow copies in flight (owned) */
 	struct migration_worker *migration; /* catch-all paths (owned) */
 
@@ -115,6 +113,9 @@ void worker_free(struct worker *w);
 /* A transaction for client `c` (reused from the free list when possible). */
 struct txn *worker_txn_get(struct worker *w, struct client *c);
 void worker_txn_put(struct worker *w, struct txn *t);
+struct upstream_rt;
+/* This worker has slot waiters for `rt` now (or no longer). */
+void worker_waiting_rt(struct worker *w, struct upstream_rt *rt, bool waiting);
 /* A client connection closed: update counts, resume accepting, end a drain. */
 void worker_client_gone(struct worker *w);
 

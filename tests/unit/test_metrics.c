@@ -25,26 +25,35 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define NONE METRICS_NONE
 
-/* The test config: names with characters that need escaping. */
+/*
+ * The test config: names with characters that need escaping. Counters
+ * are named by metrics slot (`id`), which a reload keeps for a name while
+ * positions move: the slots here differ from the positions (P_*), so a
+ * render that confused the two would show.
+ */
+#define R_API 5
+#define R_WEIRD 9
+#define U_BLUE 3
+#define U_GREEN 7
+#define L_V4 2
+#define L_V6 6
+#define P_API 0
+#define P_WEIRD 1
+#define P_BLUE 0
+#define P_GREEN 1
+
 static struct route_conf test_routes[] = {
-	{ .name = "api", .index = 0 },
-	{ .name = "we\"ird\\route\nx", .index = 1 },
+	{ .name = "api", .index = P_API, .id = R_API },
+	{ .name = "we\"ird\\route\nx", .index = P_WEIRD, .id = R_WEIRD },
 };
 static struct upstream_conf test_upstreams[] = {
-	{ .name = "blue", .index = 0 },
-	{ .name = "gr\"een", .index = 1 },
+	{ .name = "blue", .index = P_BLUE, .id = U_BLUE },
+	{ .name = "gr\"een", .index = P_GREEN, .id = U_GREEN },
 };
 static struct listener_conf test_listeners[] = {
-	{ .address = "127.0.0.1:8080" },
-	{ .address = "[::1]:8443" },
+	{ .address = "127.0.0.1:8080", .id = L_V4 },
+	{ .address = "[::1]:8443", .id = L_V6 },
 };
-
-#define R_API 0
-#define R_WEIRD 1
-#define U_BLUE 0
-#define U_GREEN 1
-#define L_V4 0
-#define L_V6 1
 
 #define WEIRD "we\\\"ird\\\\route\\nx" /* as rendered */
 #define GREEN "gr\\\"een"
@@ -648,9 +657,14 @@ test_out_of_range(void **state)
 	struct fixture *f = *state;
 	const char *t;
 
-	/* Unknown indices count as "none"; odd statuses as code 0. */
-	metrics_request(f->w[0], 42, 42, 200, 10);
-	metrics_request(f->w[0], R_API, 42, 1000, 10);
+	/*
+	 * Slots beyond CONF_IDS_MAX count as "none"; slots the rendering
+	 * config does not name are not shown; odd statuses count as code 0.
+	 */
+	metrics_request(f->w[0], CONF_IDS_MAX + 42, CONF_IDS_MAX, 200, 10);
+	metrics_request(f->w[0], R_API, CONF_IDS_MAX + 1, 1000, 10);
+	metrics_request(f->w[0], 42, U_BLUE, 200, 10);
+	metrics_request(f->w[0], R_API, 42, 200, 10);
 	metrics_request(f->w[0], R_API, U_BLUE, -1, 10);
 	metrics_request(f->w[0], R_API, U_BLUE, 0, 10);
 	metrics_request(f->w[0], R_API, U_BLUE, 999, 10);
@@ -678,7 +692,8 @@ test_empty_config(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	w = metrics_worker_new(&cfg);
 	metrics_request(w, NONE, NONE, 404, 100);
-	metrics_request(w, 0, 0, 200, 100); /* out of range: "none" */
+	metrics_request(w, CONF_IDS_MAX, CONF_IDS_MAX, 200, 100); /* out of range: "none" */
+	metrics_request(w, 0, 0, 200, 100); /* a slot this config does not name */
 	metrics_try(w, 0, METRICS_TRY_SUCCESS);
 	metrics_connection(w, 0, 1);
 	metrics_upstream_conns(w, 0, 1, 1);
@@ -973,13 +988,13 @@ test_resilience(void **state)
 	int i;
 
 	memcpy(routes, test_routes, sizeof(routes));
-	routes[R_API].upstream = &test_upstreams[U_BLUE];
-	routes[R_API].upstream_name = test_upstreams[U_BLUE].name;
-	routes[R_API].fallback.upstream = &test_upstreams[U_GREEN];
-	routes[R_API].fallback.upstream_name = test_upstreams[U_GREEN].name;
-	routes[R_WEIRD].upstream = &test_upstreams[U_GREEN];
-	routes[R_WEIRD].upstream_name = test_upstreams[U_GREEN].name;
-	routes[R_WEIRD].shadow.enabled = true;
+	routes[P_API].upstream = &test_upstreams[P_BLUE];
+	routes[P_API].upstream_name = test_upstreams[P_BLUE].name;
+	routes[P_API].fallback.upstream = &test_upstreams[P_GREEN];
+	routes[P_API].fallback.upstream_name = test_upstreams[P_GREEN].name;
+	routes[P_WEIRD].upstream = &test_upstreams[P_GREEN];
+	routes[P_WEIRD].upstream_name = test_upstreams[P_GREEN].name;
+	routes[P_WEIRD].shadow.enabled = true;
 	f->cfg.routes = routes;
 
 	/* Before anything is counted: every row, at zero. */
@@ -1041,7 +1056,7 @@ test_resilience(void **state)
 	for (i = 0; i < 4; i++)
 		metrics_shadow(f->w[i % 2], R_WEIRD, METRICS_SHADOW_SKIPPED);
 	metrics_shadow(f->w[0], R_API, METRICS_SHADOW_ERROR);
-	metrics_shadow(f->w[0], 2, METRICS_SHADOW_ERROR);
+	metrics_shadow(f->w[0], CONF_IDS_MAX, METRICS_SHADOW_ERROR);
 	metrics_shadow(f->w[0], R_WEIRD, METRICS_SHADOW__COUNT);
 	assert_int_equal(metrics_sum_shadow(f->w, 2, R_WEIRD,
 	    METRICS_SHADOW_SKIPPED), 4);
@@ -1051,14 +1066,15 @@ test_resilience(void **state)
 	/* Counted for a route without a fallback: not rendered. */
 	for (i = 0; i < 5; i++)
 		metrics_fallback(f->w[1], R_WEIRD, METRICS_FALLBACK_FAILURE);
-	/* Indices out of range: ignored. */
-	metrics_rejected(f->w[0], 2, METRICS_REJECT_BREAKER_OPEN);
+	/* Slots out of range: ignored; slots the config does not name: not shown. */
+	metrics_rejected(f->w[0], CONF_IDS_MAX, METRICS_REJECT_BREAKER_OPEN);
 	metrics_rejected(f->w[0], NONE, METRICS_REJECT_NO_CAPACITY);
-	metrics_retry(f->w[0], 7, METRICS_RETRY_STATUS);
+	metrics_retry(f->w[0], 8, METRICS_RETRY_STATUS);
 	metrics_retry_skipped(f->w[1], NONE, METRICS_SKIP_BUDGET);
-	metrics_budget_exhausted(f->w[1], 2);
+	metrics_budget_exhausted(f->w[1], CONF_IDS_MAX + 2);
 	metrics_budget_exhausted(f->w[1], NONE);
-	metrics_fallback(f->w[0], 2, METRICS_FALLBACK_UNAVAILABLE);
+	metrics_fallback(f->w[0], CONF_IDS_MAX, METRICS_FALLBACK_UNAVAILABLE);
+	metrics_fallback(f->w[0], 4, METRICS_FALLBACK_STATUS);
 	metrics_fallback(f->w[0], NONE, METRICS_FALLBACK_STATUS);
 
 	/* The resilience families close the exposition (no `extra`). */
@@ -1074,18 +1090,18 @@ test_resilience(void **state)
 	assert_string_equal(strstr(render(f, NULL), REJECTED_FAMILY), want);
 
 	/* Without the fallback, its rows go. */
-	routes[R_API].fallback.upstream = NULL;
-	routes[R_API].fallback.upstream_name = NULL;
+	routes[P_API].fallback.upstream = NULL;
+	routes[P_API].fallback.upstream_name = NULL;
 	t = render(f, NULL);
 	assert_int_equal(count_lines(t, "cutover_fallbacks_total{"), 0);
 	assert_line(t, "cutover_retry_budget_exhausted_total{upstream=\"blue\"} "
 	    "3");
 	/* A route with a fallback but no upstream (a respond route) has none. */
-	routes[R_API].upstream = NULL;
-	routes[R_API].fallback.upstream = &test_upstreams[U_GREEN];
+	routes[P_API].upstream = NULL;
+	routes[P_API].fallback.upstream = &test_upstreams[P_GREEN];
 	t = render(f, NULL);
 	assert_int_equal(count_lines(t, "cutover_fallbacks_total{"), 0);
-	routes[R_API].upstream = &test_upstreams[U_BLUE];
+	routes[P_API].upstream = &test_upstreams[P_BLUE];
 
 	if (!find_promtool(promtool, sizeof(promtool))) {
 		print_message("promtool not found; skipping its check\n");
@@ -1110,7 +1126,7 @@ race_writer(void *arg)
 	int i;
 
 	for (i = 0; i < RACE_N; i++) {
-		metrics_request(r->w, (size_t)(i & 1), U_BLUE,
+		metrics_request(r->w, (i & 1) == 0 ? R_API : R_WEIRD, U_BLUE,
 		    i % 10 == 0 ? 503 : 200, (uint64_t)(i % 100000));
 		metrics_try(r->w, U_BLUE, METRICS_TRY_SUCCESS);
 	}
