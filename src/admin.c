@@ -88,6 +88,7 @@ struct admin {
 /* One call as admin_reply() logs it. */
 struct admin_call {
 	struct admin *a;
+	struct config *cfg; /* the generation this call reads (a reference) */
 	struct evhttp_request *req;
 	const char *method;
 	const char *path;
@@ -140,6 +141,7 @@ static bool admin_path_match(const char *pattern, const char *path);
 static void admin_routes(struct admin_call *call);
 static void admin_explain(struct admin_call *call);
 static void admin_migration(struct admin_call *call);
+static void admin_reload(struct admin_call *call);
 static void admin_shadow_mismatches(struct admin_call *call);
 static int admin_explain_param(const char *p, size_t len,
     struct admin_explain_args *ea, struct strbuf *err);
@@ -157,6 +159,7 @@ static const struct admin_endpoint admin_endpoints[] = {
 	{ "/routes", ADMIN_GET, ADMIN_ALLOW_GET, admin_routes },
 	{ "/explain", ADMIN_GET, ADMIN_ALLOW_GET, admin_explain },
 	{ "/migration", ADMIN_GET, ADMIN_ALLOW_GET, admin_migration },
+	{ "/reload", EVHTTP_REQ_POST, "POST", admin_reload },
 	{ "/shadow/mismatches", ADMIN_GET, ADMIN_ALLOW_GET, admin_shadow_mismatches },
 };
 
@@ -369,7 +372,33 @@ admin_cb(struct evhttp_request *req, void *arg)
 		admin_reply_error(&call, 405, "method not allowed");
 		return;
 	}
+	/* A reload may swap the generation meanwhile: this call keeps its own. */
+	call.cfg = admin_view_cfg(call.a->view);
 	ep->fn(&call);
+	config_unref(call.cfg);
+}
+
+struct config *
+admin_view_cfg(struct admin_view *v)
+{
+	struct config *c;
+
+	pthread_mutex_lock(&v->cfg_mu);
+	c = config_ref(v->cfg);
+	pthread_mutex_unlock(&v->cfg_mu);
+	return c;
+}
+
+void
+admin_view_set_cfg(struct admin_view *v, struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&v->cfg_mu);
+	old = v->cfg;
+	v->cfg = config_ref(cfg);
+	pthread_mutex_unlock(&v->cfg_mu);
+	config_unref(old);
 }
 
 /*
@@ -538,8 +567,8 @@ admin_metrics(struct admin_call *call)
 	strbuf_init(&extra);
 	if (v->extra_metrics != NULL)
 		v->extra_metrics(&extra, v->extra_arg);
-	upstream_rt_render_metrics(&extra, v->cfg);
-	metrics_render(&out, v->cfg, v->metrics, v->nworkers,
+	upstream_rt_render_metrics(&extra, call->cfg);
+	metrics_render(&out, call->cfg, v->metrics, v->nworkers,
 	    extra.len > 0 ? extra.s : NULL);
 	strbuf_free(&extra);
 	admin_reply_sb(call, 200, ADMIN_CT_METRICS, &out);
@@ -608,7 +637,7 @@ admin_upstream_state(struct strbuf *b, const struct upstream_conf *up)
 static void
 admin_upstreams(struct admin_call *call)
 {
-	const struct config *cfg = call->a->view->cfg;
+	const struct config *cfg = call->cfg;
 	struct strbuf b;
 
 	strbuf_init(&b);
@@ -682,7 +711,7 @@ admin_breaker_body(const char *p, size_t n, char *val, size_t vlen)
 static void
 admin_breaker(struct admin_call *call)
 {
-	const struct config *cfg = call->a->view->cfg;
+	const struct config *cfg = call->cfg;
 	struct evbuffer *in = evhttp_request_get_input_buffer(call->req);
 	struct evhttp_connection *conn = evhttp_request_get_connection(call->req);
 	const char *name = call->path + strlen("/upstreams/");
@@ -745,7 +774,7 @@ static void
 admin_routes(struct admin_call *call)
 {
 	const struct admin_view *v = call->a->view;
-	const struct config *cfg = v->cfg;
+	const struct config *cfg = call->cfg;
 	struct strbuf b;
 
 	strbuf_init(&b);
@@ -787,8 +816,26 @@ admin_migration(struct admin_call *call)
 	struct strbuf b;
 
 	strbuf_init(&b);
-	migration_render(&b, v->cfg, v->metrics, v->migration, v->nworkers);
+	migration_render(&b, call->cfg, v->metrics, v->migration, v->nworkers);
 	admin_reply_sb(call, 200, ADMIN_CT_JSON, &b);
+}
+
+/* POST /reload: as SIGHUP; 200 "configuration OK" and the changes, or 400 and the errors. */
+static void
+admin_reload(struct admin_call *call)
+{
+	const struct admin_view *v = call->a->view;
+	struct strbuf b;
+	int rc;
+
+	strbuf_init(&b);
+	if (v->reload == NULL) {
+		admin_reply_error(call, 503, "reload not available");
+		strbuf_free(&b);
+		return;
+	}
+	rc = v->reload(v->reload_arg, &b);
+	admin_reply_sb(call, rc == 0 ? 200 : 400, ADMIN_CT_TEXT, &b);
 }
 
 static void
@@ -893,7 +940,7 @@ admin_explain(struct admin_call *call)
 	if (out.len > 0) {
 		strbuf_adds(&out, usage);
 	} else {
-		r = route_explain(call->a->view->cfg, ea.method, ea.url,
+		r = route_explain(call->cfg, ea.method, ea.url,
 		    (const char *const *)ea.headers, ea.nheaders, &out);
 		if (r == 0 || r == 1) {
 			status = 200;

@@ -116,6 +116,8 @@ client_close(struct client *c, const char *reason)
 	client_release_txn(c);
 	if (c->tunnel != NULL)
 		upconn_close(c->tunnel, reason);
+	/* After the connection: its pool may belong to this generation only. */
+	config_unref(c->tunnel_cfg);
 	evtimer_del(&c->timer);
 	stream_close(&c->s);
 	metrics_connection(w->metrics, c->listener, -1);

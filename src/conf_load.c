@@ -187,7 +187,7 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_TOP, "correlation", CONF_T_SECTION, NULL, AT(struct config, correlation), ANY, SEC_CORRELATION, NULL, 0 },
 	{ SEC_TOP, "access_log", CONF_T_SECTION, NULL, AT(struct config, access_log), ANY, SEC_ACCESS_LOG, NULL, 0 },
 	{ SEC_TOP, "admin", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_admin, 0 }, /* after listeners */
-	{ SEC_TOP, "watch", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_TOP, "watch", CONF_T_BOOL, "false", AT(struct config, watch), ANY, SEC_NONE, NULL, 0 },
 
 	{ SEC_CORRELATION, "header", CONF_T_CUSTOM, "X-Request-ID", NOWHERE, ANY, SEC_NONE, conf_load_correlation_header, 0 },
 	{ SEC_CORRELATION, "accept_incoming", CONF_T_BOOL, "true", AT(struct correlation_conf, accept_incoming), ANY, SEC_NONE, NULL, 0 },

@@ -18,9 +18,11 @@
 #include "cutover/admin.h"
 #include "cutover/health.h"
 #include "cutover/upstream_rt.h"
+#include "cutover/watch.h"
 #include "cutover/clock.h"
 #include "cutover/listener.h"
 #include "cutover/log.h"
+#include "cutover/reload.h"
 #include "cutover/server.h"
 #include "cutover/shadow_log.h"
 #include "cutover/strbuf.h"
@@ -37,11 +39,15 @@ struct server {
 	struct admin *admin;
 	struct health_checker *health;
 	struct admin_view view;
+	struct reload reload; /* holds the generation served now */
+	struct watch *watch;  /* with `watch: true` */
 	atomic_bool draining;
 };
 
 static int server_open_listeners(const struct config *cfg, unsigned nworkers,
     int **fds);
+static int server_admin_reload(void *arg, struct strbuf *answer);
+static void server_extra_metrics(struct strbuf *out, void *arg);
 static void server_join_until(struct server *srv, uint64_t deadline_ms,
     bool *joined);
 
@@ -131,6 +137,7 @@ server_run(struct config *cfg)
 	int *fds = NULL;
 	int status = 0;
 	bool *joined;
+	struct config *cur = NULL;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -168,6 +175,13 @@ server_run(struct config *cfg)
 	srv.shared.nworkers = srv.nworkers;
 	srv.shared.alog = srv.alog;
 	srv.shared.shadow_log = shadow_log_new();
+	/* The reload state holds the server's own reference to the generation served. */
+	reload_init(&srv.reload, config_ref(cfg));
+	srv.reload.workers = srv.workers;
+	srv.reload.nworkers = srv.nworkers;
+	srv.reload.shared = &srv.shared;
+	srv.reload.health = &srv.health;
+	pthread_mutex_init(&srv.view.cfg_mu, NULL);
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (worker_init(&srv.workers[i], &srv.shared, i, cfg,
 		    fds + (size_t)i * cfg->nlisteners) == -1)
@@ -178,7 +192,12 @@ server_run(struct config *cfg)
 		log_info("listening", "address=%s workers=%u", cfg->listeners[i].address,
 		    srv.nworkers);
 	if (cfg->admin.enabled) {
-		srv.view.cfg = cfg;
+		srv.view.cfg = config_ref(cfg);
+		srv.view.reload = server_admin_reload;
+		srv.view.reload_arg = &srv.reload;
+		srv.view.extra_metrics = server_extra_metrics;
+		srv.view.extra_arg = &srv.reload;
+		srv.reload.view = &srv.view;
 		srv.view.nworkers = srv.nworkers;
 		srv.view.metrics = xcalloc(srv.nworkers, sizeof(*srv.view.metrics));
 		srv.view.migration = xcalloc(srv.nworkers,
@@ -196,7 +215,9 @@ server_run(struct config *cfg)
 			atomic_store(&srv.shared.stopping, true);
 			for (unsigned i = 0; i < srv.nworkers; i++)
 				worker_free(&srv.workers[i]);
-			upstream_rt_detach(cfg);
+			config_unref(srv.view.cfg);
+			config_unref(srv.reload.cfg);
+			reload_free(&srv.reload);
 			free(srv.view.metrics);
 			free(srv.view.migration);
 			shadow_log_free(srv.shared.shadow_log);
@@ -218,6 +239,8 @@ server_run(struct config *cfg)
 	    PACKAGE_VERSION, (long)getpid(), cfg->path ? cfg->path : "-",
 	    srv.nworkers, cfg->nroutes, cfg->nupstreams);
 	systemd_notify_ready();
+	if (cfg->watch && cfg->path != NULL)
+		srv.watch = watch_start(cfg->path, &srv.reload);
 
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
@@ -228,9 +251,14 @@ server_run(struct config *cfg)
 			fatal("sigwaitinfo: %s", strerror(errno));
 		}
 		if (sig == SIGTERM || sig == SIGINT) {
+			/* No reload from here on: the drain uses what is served now. */
+			atomic_store(&srv.reload.closed, true);
+			watch_stop(srv.watch);
+			srv.watch = NULL;
+			cur = reload_current(&srv.reload);
 			log_info("draining", "signal=%s shutdown_timeout_ms=%llu",
 			    sig == SIGTERM ? "SIGTERM" : "SIGINT",
-			    (unsigned long long)cfg->shutdown_timeout_ms);
+			    (unsigned long long)cur->shutdown_timeout_ms);
 			systemd_notify_stopping();
 			break;
 		}
@@ -239,13 +267,13 @@ server_run(struct config *cfg)
 			accesslog_reopen(srv.alog);
 			continue;
 		}
-		log_info("signal_ignored", "signal=SIGHUP reason=\"not supported in this version\"");
+		(void)reload_run(&srv.reload, "SIGHUP", NULL);
 	}
 	atomic_store(&srv.draining, true);
 
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_command(&srv.workers[i], WORKER_CMD_DRAIN);
-	server_join_until(&srv, clock_now_ms() + cfg->shutdown_timeout_ms, joined);
+	server_join_until(&srv, clock_now_ms() + cur->shutdown_timeout_ms, joined);
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (!joined[i]) {
 			log_warnx("drain_timeout", "worker=%u reason=\"closing remaining connections\"", i);
@@ -267,7 +295,11 @@ server_run(struct config *cfg)
 	atomic_store(&srv.shared.stopping, true);
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_free(&srv.workers[i]);
-	upstream_rt_detach(cfg);
+	config_unref(cur);
+	config_unref(srv.view.cfg);
+	config_unref(srv.reload.cfg); /* the server's: the last but main's */
+	reload_free(&srv.reload);
+	pthread_mutex_destroy(&srv.view.cfg_mu);
 	shadow_log_free(srv.shared.shadow_log);
 	if (accesslog_dropped(srv.alog) > 0)
 		log_warnx("access_log_dropped", "lines=%llu",
@@ -278,4 +310,17 @@ server_run(struct config *cfg)
 	free(srv.workers);
 	log_info("exit", "status=%d", status);
 	return status;
+}
+
+/* POST /reload, on the admin thread. */
+static int
+server_admin_reload(void *arg, struct strbuf *answer)
+{
+	return reload_run(arg, "admin", answer);
+}
+
+static void
+server_extra_metrics(struct strbuf *out, void *arg)
+{
+	reload_render_metrics(arg, out);
 }

@@ -42,6 +42,8 @@ void
 tunnel_start(struct client *c, struct upstream_conn *uc)
 {
 	client_set_state(c, CLIENT_S_TUNNEL);
+	/* A reload must not free the upstream's pool under the tunnel. */
+	c->tunnel_cfg = config_ref(c->txn->cfg != NULL ? c->txn->cfg : c->w->cfg);
 	client_release_txn(c);
 	c->tunnel = uc; /* the client owns it now: client_close frees it */
 	uc->txn = NULL;

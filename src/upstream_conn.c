@@ -14,6 +14,7 @@
 #include "cutover/pool.h"
 #include "cutover/strbuf.h"
 #include "cutover/upstream_conn.h"
+#include "cutover/upstream_rt.h"
 #include "cutover/worker.h"
 
 static void upconn_idle_read(struct stream *s, void *arg);
@@ -94,6 +95,11 @@ upconn_release(struct upstream_conn *uc, uint64_t idle_timeout_ms)
 {
 	struct pool_server *ps = uc->ps;
 
+	/* A reload replaced this upstream: its pool takes no more connections. */
+	if (ps->up->rt != NULL && atomic_load(&ps->up->rt->retired)) {
+		upconn_close(uc, "upstream replaced by a reload");
+		return;
+	}
 	uc->txn = NULL;
 	uc->state = UPCONN_IDLE;
 	uc->uses++;

@@ -34,6 +34,8 @@ static void worker_drain(struct worker *w);
 static void worker_quit(struct worker *w);
 static void worker_close_idle(struct worker *w, const struct config *cfg);
 static void worker_wake_all(struct worker *w);
+static void worker_size_scratch(struct worker *w, const struct config *cfg);
+static void worker_switch(struct worker *w);
 static void worker_alog_timercb(evutil_socket_t fd, short what, void *arg);
 
 /* How often a worker hands its partial access-log block to the writer. */
@@ -44,7 +46,6 @@ worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
     struct config *cfg, const int *listen_fds)
 {
 	struct event_config *ec;
-	size_t longest_to = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
@@ -97,27 +98,143 @@ worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
 		event_add(&w->alog_timer, &tv);
 	}
 	/* Pools, balancers and wait queues live in each upstream's runtime state. */
-	w->usable_len = 1;
+	worker_size_scratch(w, cfg);
+	return 0;
+}
+
+/*
+ * Size the scratch space of the synchronous head path for `cfg`. Only
+ * ever grows: a reload may come back to larger limits, and nothing keeps
+ * pointers into scratch between events.
+ */
+static void
+worker_size_scratch(struct worker *w, const struct config *cfg)
+{
+	size_t usable = 1, fields, path, longest_to = 0;
+
 	for (size_t i = 0; i < cfg->nupstreams; i++)
-		if (cfg->upstreams[i].nservers > w->usable_len)
-			w->usable_len = cfg->upstreams[i].nservers;
-	w->usable = xcalloc(w->usable_len, sizeof(*w->usable));
-	w->max_fields = (size_t)cfg->limits.max_headers;
+		if (cfg->upstreams[i].nservers > usable)
+			usable = cfg->upstreams[i].nservers;
+	if (usable > w->usable_len) {
+		free(w->usable);
+		w->usable = xcalloc(usable, sizeof(*w->usable));
+		w->usable_len = usable;
+	}
 	/* Responses are not bounded by the client limit; give them room. */
-	if (w->max_fields < 100)
-		w->max_fields = 100;
-	w->req_fields = xcalloc(w->max_fields, sizeof(*w->req_fields));
-	w->resp_fields = xcalloc(w->max_fields, sizeof(*w->resp_fields));
+	fields = cfg->limits.max_headers < 100 ? 100 : (size_t)cfg->limits.max_headers;
+	if (fields > w->max_fields) {
+		free(w->req_fields);
+		free(w->resp_fields);
+		w->req_fields = xcalloc(fields, sizeof(*w->req_fields));
+		w->resp_fields = xcalloc(fields, sizeof(*w->resp_fields));
+		w->max_fields = fields;
+	}
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct route_rewrite *rw = &cfg->routes[i].rewrite;
+
 		if (rw->to != NULL && strlen(rw->to) > longest_to)
 			longest_to = strlen(rw->to);
 	}
-	w->path_buf_len = (size_t)cfg->limits.max_target_bytes + 1;
-	w->rewrite_buf_len = w->path_buf_len + longest_to + 2;
-	w->path_buf = xmalloc(w->path_buf_len);
-	w->rewrite_buf = xmalloc(w->rewrite_buf_len);
-	return 0;
+	path = (size_t)cfg->limits.max_target_bytes + 1;
+	if (path > w->path_buf_len) {
+		free(w->path_buf);
+		w->path_buf = xmalloc(path);
+		w->path_buf_len = path;
+	}
+	if (path + longest_to + 2 > w->rewrite_buf_len) {
+		free(w->rewrite_buf);
+		w->rewrite_buf_len = path + longest_to + 2;
+		w->rewrite_buf = xmalloc(w->rewrite_buf_len);
+	}
+}
+
+/* The listener of `old` at `address`, or NULL. */
+static struct worker_listener *
+worker_listener_at(struct worker_listener *old, size_t n, const char *address)
+{
+	for (size_t i = 0; i < n; i++)
+		if (old[i].conf != NULL && strcmp(old[i].conf->address, address) == 0)
+			return &old[i];
+	return NULL;
+}
+
+/*
+ * The listeners of generation `cfg`: those at an address already served
+ * keep their socket; new ones take fds[i] (opened by the server); the
+ * ones `cfg` no longer has are closed.
+ */
+static void
+worker_switch_listeners(struct worker *w, const struct config *cfg,
+    const int *fds)
+{
+	struct worker_listener *old = w->listeners, *nl;
+	size_t nold = w->nlisteners;
+
+	nl = xcalloc(cfg->nlisteners ? cfg->nlisteners : 1, sizeof(*nl));
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		struct worker_listener *o = worker_listener_at(old, nold,
+		    cfg->listeners[i].address);
+
+		if (o != NULL) {
+			if (w->listening && o->fd != -1)
+				event_del(&o->ev);
+			nl[i].fd = o->fd;
+			o->fd = -1;
+			o->conf = NULL;
+			if (fds[i] != -1)
+				close(fds[i]); /* opened for nothing: kept */
+		} else {
+			nl[i].fd = fds[i];
+		}
+		nl[i].conf = &cfg->listeners[i];
+		nl[i].w = w;
+		nl[i].index = i;
+		if (nl[i].fd != -1) {
+			event_assign(&nl[i].ev, w->base, nl[i].fd,
+			    EV_READ | EV_PERSIST, worker_acceptcb, &nl[i]);
+			if (w->listening)
+				event_add(&nl[i].ev, NULL);
+		}
+	}
+	for (size_t i = 0; i < nold; i++) {
+		if (old[i].fd == -1)
+			continue;
+		if (w->listening)
+			event_del(&old[i].ev);
+		close(old[i].fd);
+	}
+	free(old);
+	w->listeners = nl;
+	w->nlisteners = cfg->nlisteners;
+}
+
+/*
+ * A reload, on the worker's thread: serve generation w->next_cfg from
+ * now on. Requests in flight keep theirs; kept upstreams' pools now name
+ * the new configuration; replaced upstreams' idle connections close.
+ */
+static void
+worker_switch(struct worker *w)
+{
+	struct config *cfg = w->next_cfg, *old = w->cfg;
+
+	w->next_cfg = NULL;
+	if (cfg == NULL)
+		return;
+	worker_switch_listeners(w, cfg, w->next_fds);
+	worker_size_scratch(w, cfg);
+	for (size_t u = 0; u < cfg->nupstreams; u++)
+		upstream_rt_repoint(cfg->upstreams[u].rt, w->id, &cfg->upstreams[u]);
+	for (size_t u = 0; u < old->nupstreams; u++) {
+		struct upstream_rt *rt = old->upstreams[u].rt;
+
+		for (size_t j = 0; atomic_load(&rt->retired) &&
+		     j < old->upstreams[u].nservers; j++)
+			pool_server_close_idle(&rt->w[w->id].servers[j]);
+	}
+	w->cfg = cfg; /* the server's reference, handed over */
+	config_unref(old);
+	atomic_fetch_add(&w->shared->switched, 1);
 }
 
 int
@@ -358,6 +475,8 @@ worker_cmdcb(evutil_socket_t fd, short what, void *arg)
 				worker_listen(w, true);
 			else if (cmds[i] == WORKER_CMD_SLOTS)
 				worker_wake_all(w);
+			else if (cmds[i] == WORKER_CMD_SWITCH)
+				worker_switch(w);
 		}
 	}
 }

@@ -7,6 +7,7 @@
 #ifndef CUTOVER_ADMIN_H
 #define CUTOVER_ADMIN_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,9 +19,16 @@ struct migration_worker;
 struct shadow_log;
 struct strbuf;
 
-/* What the admin API may look at. Owner: the server. */
+/*
+ * What the admin API may look at. Owner: the server. `cfg` changes on a
+ * reload: read it with admin_view_cfg() (a reference, under cfg_mu).
+ */
 struct admin_view {
-	struct config *cfg;		  /* the running generation */
+	pthread_mutex_t cfg_mu;
+	struct config *cfg;		  /* the running generation (a reference) */
+	/* POST /reload: run a reload, fill `answer`; 0 ok, -1 refused. */
+	int (*reload)(void *arg, struct strbuf *answer);
+	void *reload_arg;
 	struct metrics_worker **metrics;  /* one per worker */
 	struct migration_worker **migration; /* one per worker */
 	struct shadow_log *shadow_log;	  /* the last shadow mismatches */
@@ -30,6 +38,11 @@ struct admin_view {
 	void (*extra_metrics)(struct strbuf *out, void *arg);
 	void *extra_arg;
 };
+
+/* The running generation, referenced (config_unref it). */
+struct config *admin_view_cfg(struct admin_view *v);
+/* Serve `cfg` from now on (takes a reference; drops the old one). */
+void admin_view_set_cfg(struct admin_view *v, struct config *cfg);
 
 struct admin;
 

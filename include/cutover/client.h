@@ -46,6 +46,7 @@ struct client {
 	bool peer_eof;
 	struct txn *txn;	       /* the running request, from the worker's free list; NULL between requests */
 	struct upstream_conn *tunnel; /* after a 101: the upstream side, owned here */
+	struct config *tunnel_cfg;    /* the generation the tunnel's upstream belongs to (a reference) */
 };
 
 void client_accept(struct worker *w, size_t listener, int fd,

@@ -341,6 +341,7 @@ struct config {
 
 	unsigned workers; /* resolved: "auto" is the CPU count at load */
 	uint64_t shutdown_timeout_ms;
+	bool watch; /* reload when the file changes (SPEC 4.6) */
 
 	struct limits_conf limits;
 	struct client_timeouts_conf client_timeouts;

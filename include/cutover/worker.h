@@ -40,6 +40,7 @@ struct worker_shared {
 	atomic_bool stopping; /* workers are being freed: no cross-worker pokes */
 	struct accesslog *alog; /* the process's access log (may be a no-op one) */
 	struct shadow_log *shadow_log; /* the last shadow mismatches (may be NULL) */
+	atomic_uint switched; /* workers done with the current reload's switch */
 	struct worker *workers;
 	unsigned nworkers;
 };
@@ -71,6 +72,9 @@ struct worker {
 	atomic_bool paused; /* stopped at the connection limit */
 
 	int cmd_fd[2]; /* server -> worker commands, one byte each */
+	/* A reload hands these over with WORKER_CMD_SWITCH (see worker_switch). */
+	struct config *next_cfg; /* a reference, taken by the worker */
+	int *next_fds;		 /* next_cfg->nlisteners: a new socket, or -1 */
 	struct event cmd_ev;
 
 	TAILQ_HEAD(, client) clients;
@@ -104,6 +108,7 @@ struct worker {
 #define WORKER_CMD_QUIT	  'Q'
 #define WORKER_CMD_RESUME 'R' /* below the connection limit again: accept */
 #define WORKER_CMD_SLOTS  'S' /* bulkhead slots handed over or freed: wake waiters */
+#define WORKER_CMD_SWITCH 'L' /* a reload: serve next_cfg from now on */
 
 int worker_init(struct worker *w, struct worker_shared *shared, unsigned id,
     struct config *cfg, const int *listen_fds) __attribute__((warn_unused_result));
