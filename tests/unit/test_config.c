@@ -160,7 +160,8 @@ static const char full_yaml[] =
     "text/html }\n"
     "  - name: everything-else\n"
     "    match: { path_prefix: / }\n"
-    "    upstream: legacy\n";
+    "    upstream: legacy\n"
+    "watch: true\n";
 
 static void
 test_full(void **state)
@@ -198,6 +199,7 @@ test_full(void **state)
 
 	assert_int_equal(c->workers, 3);
 	assert_int_equal(c->shutdown_timeout_ms, 45000);
+	assert_true(c->watch);
 	assert_int_equal(c->limits.max_connections, 500);
 	assert_int_equal(c->limits.max_header_bytes, 16384);
 	assert_int_equal(c->limits.max_target_bytes, 4096);
@@ -348,6 +350,7 @@ test_defaults(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->workers, ncpu < 1 ? 1 : ncpu > 256 ? 256 : ncpu);
 	assert_int_equal(c->shutdown_timeout_ms, 30000);
+	assert_false(c->watch);
 	assert_int_equal(c->limits.max_connections, 10000);
 	assert_int_equal(c->limits.max_header_bytes, 32768);
 	assert_int_equal(c->limits.max_target_bytes, 8192);
@@ -531,9 +534,8 @@ static const struct error_case errors[] = {
 	    "t.yaml:2:47: unknown key \"conect_timeout\" (did you mean "
 	    "\"connect_timeout\"?)",
 	    1, false },
-	{ "not supported: watch", OK_HEAD "watch: true\n",
-	    "t.yaml:2:1: key \"watch\" is not supported in this version", 1,
-	    false },
+	{ "watch: not a boolean", OK_HEAD "watch: sometimes\n",
+	    "t.yaml:2:8: expected", 1, true },
 	{ "not supported: listener tls",
 	    "listeners: [ { address: \"127.0.0.1:8443\", tls: {} } ]\n",
 	    "t.yaml:1:43: key \"tls\" is not supported in this version", 1,
