@@ -123,3 +123,16 @@ fatal(const char *fmt, ...)
 	fprintf(stderr, "level=error event=fatal msg=\"%s\"\n", msg);
 	abort();
 }
+
+void
+log_quote(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+
+	for (; *src != '\0' && n + 3 < cap; src++) {
+		if (*src == '"' || *src == '\\')
+			dst[n++] = '\\';
+		dst[n++] = *src;
+	}
+	dst[n] = '\0';
+}

@@ -1,16 +1,30 @@
 /* pool: idle lists of upstream connections (see pool.h). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cutover/pool.h"
+#include "cutover/strbuf.h"
 #include "cutover/upstream_conn.h"
 
 void
-pool_server_init(struct pool_server *ps, const struct upstream_conf *up,
-    const struct server_conf *server)
+pool_server_init(struct pool_server *ps, struct upstream_rt *rt,
+    const struct upstream_conf *up, const struct server_conf *server)
 {
 	TAILQ_INIT(&ps->idle);
 	ps->nidle = 0;
 	ps->nbusy = 0;
-	ps->up = up;
-	ps->server = server;
+	ps->rt = rt;
+	ps->up_id = up->id;
+	memcpy(&ps->addr, &server->addr, sizeof(ps->addr));
+	ps->addrlen = server->addrlen;
+	ps->address = xstrdup(server->address);
+}
+
+void
+pool_server_free(struct pool_server *ps)
+{
+	free(ps->address);
+	ps->address = NULL;
 }
 
 void

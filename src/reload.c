@@ -65,14 +65,18 @@ reload_refuse(struct reload *r, const char *source, struct strbuf *answer,
     const char *const *errors, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		log_warnx("reload_failed", "source=%s error=\"%s\"", source,
-		    errors[i]);
+		char q[1024];
+
+		log_quote(q, sizeof(q), errors[i]);
+		log_warnx("reload_failed", "source=%s error=\"%s\"", source, q);
 		if (answer != NULL)
 			strbuf_addf(answer, "%s\n", errors[i]);
 	}
 	atomic_fetch_add(&r->failed, 1);
-	systemd_notify_reloaded(false, "reload refused: the running "
-	    "configuration stays");
+	/* While draining systemd hears STOPPING, not READY. */
+	if (!atomic_load(&r->closed))
+		systemd_notify_reloaded(false, "reload refused: the running "
+		    "configuration stays");
 	return -1;
 }
 
@@ -85,6 +89,11 @@ reload_keep_fixed(const struct config *old, struct config *cfg)
 		    "reason=\"needs a restart\"", cfg->workers, old->workers);
 		cfg->workers = old->workers;
 	}
+	if ((cfg->admin.token == NULL) != (old->admin.token == NULL) ||
+	    (cfg->admin.token != NULL && old->admin.token != NULL &&
+		strcmp(cfg->admin.token, old->admin.token) != 0))
+		log_warnx("reload_ignored", "key=admin.token_file reason=\"the "
+		    "admin token changes on restart\"");
 	if (cfg->watch != old->watch)
 		log_warnx("reload_ignored", "key=watch reason=\"the file watch "
 		    "starts or stops on restart\"");
@@ -181,18 +190,20 @@ reload_switch_workers(struct reload *r, struct config *cfg, int **fds)
 
 /* One event line per change, and the answer's text. */
 static void
-reload_report(const struct conf_diff *d, const char *source,
-    struct strbuf *answer)
+reload_report(const struct conf_diff *d, const struct config_diag *diag,
+    const char *source, struct strbuf *answer)
 {
 	struct strbuf text;
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct conf_change *ch = &d->changes[i];
 
+		char q[512];
+
+		log_quote(q, sizeof(q), ch->detail != NULL ? ch->detail : "");
 		log_info("reload_change", "kind=%s name=%s%s%s%s",
 		    conf_change_name(ch->kind), ch->name,
-		    ch->detail != NULL ? " detail=\"" : "",
-		    ch->detail != NULL ? ch->detail : "",
+		    ch->detail != NULL ? " detail=\"" : "", q,
 		    ch->detail != NULL ? "\"" : "");
 	}
 	log_info("reload", "result=ok source=%s changes=%zu", source, d->n);
@@ -200,7 +211,10 @@ reload_report(const struct conf_diff *d, const char *source,
 		return;
 	strbuf_init(&text);
 	conf_diff_text(d, &text);
+	/* As `cutover -t` says it: the verdict, the warnings; then the changes. */
 	strbuf_adds(answer, "configuration OK\n");
+	for (size_t i = 0; i < diag->nwarnings; i++)
+		strbuf_addf(answer, "%s\n", diag->warnings[i]);
 	strbuf_add(answer, text.s, text.len);
 	strbuf_free(&text);
 }
@@ -210,6 +224,12 @@ static void
 reload_adopt(struct reload *r, struct config *old, struct config *cfg,
     int **fds)
 {
+	/*
+	 * Retire first: each worker closes the idle connections of retired
+	 * upstreams as it switches, and no connection of theirs goes back to
+	 * a pool after (upconn_release), so none is left when they are freed.
+	 */
+	upstream_rt_retire(old, cfg);
 	if (!reload_switch_workers(r, cfg, fds))
 		log_warnx("reload_slow_worker", "reason=\"a worker did not switch "
 		    "within %d ms; it will at its next turn\"",
@@ -219,7 +239,6 @@ reload_adopt(struct reload *r, struct config *old, struct config *cfg,
 			free(fds[w]);
 		free(fds);
 	}
-	upstream_rt_retire(old, cfg);
 	upstream_rt_clock_switch(cfg);
 	if (r->health != NULL) {
 		health_stop(*r->health);
@@ -259,8 +278,12 @@ reload_run(struct reload *r, const char *source, struct strbuf *answer)
 	old = reload_current(r);
 	config_diag_init(&d);
 	cfg = config_load(old->path, &d);
-	for (size_t i = 0; i < d.nwarnings; i++)
-		log_warnx("reload_warning", "warning=\"%s\"", d.warnings[i]);
+	for (size_t i = 0; i < d.nwarnings; i++) {
+		char q[1024];
+
+		log_quote(q, sizeof(q), d.warnings[i]);
+		log_warnx("reload_warning", "warning=\"%s\"", q);
+	}
 	if (cfg == NULL) {
 		rc = reload_refuse(r, source, answer,
 		    (const char *const *)d.errors, d.nerrors);
@@ -283,7 +306,7 @@ reload_run(struct reload *r, const char *source, struct strbuf *answer)
 	}
 	/* reload_adopt drops the server's reference to `old`; `out` drops ours. */
 	reload_adopt(r, old, cfg, fds);
-	reload_report(&diff, source, answer);
+	reload_report(&diff, &d, source, answer);
 	conf_diff_free(&diff);
 	atomic_fetch_add(&r->ok, 1);
 	systemd_notify_reloaded(true, "configuration reloaded");

@@ -127,20 +127,6 @@ shadow_copy(char *dst, size_t cap, const char *p, size_t n)
 	dst[n] = '\0';
 }
 
-/* `src` for a quoted key="value" of the event log: '"' and '\\' escaped. */
-static void
-shadow_log_quote(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-
-	for (; *src != '\0' && n + 3 < cap; src++) {
-		if (*src == '"' || *src == '\\')
-			dst[n++] = '\\';
-		dst[n++] = *src;
-	}
-	dst[n] = '\0';
-}
-
 /* Counted at once: a copy that never came to be. */
 static void
 shadow_count_skip(struct worker *w, const struct shadow_request *rq,
@@ -668,7 +654,7 @@ shadow_conclude(struct shadow *sh)
 		m.shadow_status = sh->answer.status;
 		if (w->shared->shadow_log != NULL)
 			shadow_log_add(w->shared->shadow_log, &m);
-		shadow_log_quote(quoted, sizeof(quoted), m.diff);
+		log_quote(quoted, sizeof(quoted), m.diff);
 		log_info("shadow_mismatch", "route=%s upstream=%s shadow=%s "
 		    "request_id=%s primary_status=%d shadow_status=%d "
 		    "difference=\"%s\"", m.route, m.upstream, m.shadow_upstream,

@@ -10,6 +10,7 @@
 #include "cutover/log.h"
 #include "cutover/tunnel.h"
 #include "cutover/upstream_conn.h"
+#include "cutover/upstream_rt.h"
 #include "cutover/worker.h"
 
 #define TUNNEL_HIGH_WATER (256 * 1024)
@@ -55,7 +56,7 @@ tunnel_start(struct client *c, struct upstream_conn *uc)
 	stream_set_timeouts(&uc->s, 0, c->w->cfg->client_timeouts.send_ms);
 	stream_read_start(&c->s);
 	stream_read_start(&uc->s);
-	log_debug("tunnel_start", "client=%s upstream=%s", c->addr, uc->ps->up->name);
+	log_debug("tunnel_start", "client=%s upstream=%s", c->addr, uc->ps->rt->name);
 	/* The 101 head is already queued; bytes that came with the heads follow. */
 	stream_flush(&c->s);
 	tunnel_relay(&uc->s, &c->s);

@@ -749,7 +749,7 @@ txn_send_try(struct txn *t)
 		si = 0;
 	ps = &rt->w[w->id].servers[si];
 	t->last_server = si;
-	t->server = ps->server;
+	t->server = &up->servers[si];
 	t->tries++;
 	t->attempts++;
 	t->try_start_us = txn_now_us();
@@ -769,7 +769,7 @@ txn_send_try(struct txn *t)
 		t->uc = upconn_connect(w, ps, &txn_up_ops, t);
 		if (t->uc == NULL) {
 			log_warn("upstream_connect", "upstream=%s server=%s",
-			    up->name, ps->server->address);
+			    up->name, ps->address);
 			txn_try_failed(t, OUTCOME_CONNECT_FAILURE, 502,
 			    "cannot connect to upstream");
 			return;

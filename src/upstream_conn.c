@@ -32,20 +32,19 @@ upconn_connect(struct worker *w, struct pool_server *ps,
     const struct stream_ops *ops, void *arg)
 {
 	struct upstream_conn *uc = xcalloc(1, sizeof(*uc));
-	const struct server_conf *srv = ps->server;
 
 	uc->w = w;
 	uc->ps = ps;
 	uc->state = UPCONN_CONNECTING;
-	if (stream_connect(&uc->s, w->base, (const struct sockaddr *)&srv->addr,
-	    srv->addrlen, ops, arg) == -1) {
+	if (stream_connect(&uc->s, w->base, (const struct sockaddr *)&ps->addr,
+	    ps->addrlen, ops, arg) == -1) {
 		int e = errno;
 		free(uc);
 		errno = e;
 		return NULL;
 	}
 	ps->nbusy++;
-	metrics_upstream_conns(w->metrics, ps->up->id, 1, 0);
+	metrics_upstream_conns(w->metrics, ps->up_id, 1, 0);
 	return uc;
 }
 
@@ -75,7 +74,7 @@ upconn_take_idle(struct pool_server *ps, const struct stream_ops *ops,
 
 	while ((uc = TAILQ_FIRST(&ps->idle)) != NULL && upconn_peer_gone(uc)) {
 		log_debug("upstream_idle_gone", "upstream=%s server=%s",
-		    ps->up->name, ps->server->address);
+		    ps->rt->name, ps->address);
 		upconn_close(uc, "closed by the upstream while idle");
 	}
 	if (uc == NULL)
@@ -83,7 +82,7 @@ upconn_take_idle(struct pool_server *ps, const struct stream_ops *ops,
 	TAILQ_REMOVE(&ps->idle, uc, entry);
 	ps->nidle--;
 	ps->nbusy++;
-	metrics_upstream_conns(uc->w->metrics, ps->up->id, 1, -1);
+	metrics_upstream_conns(uc->w->metrics, ps->up_id, 1, -1);
 	uc->state = UPCONN_BUSY;
 	stream_set_ops(&uc->s, ops, arg);
 	stream_set_timeouts(&uc->s, 0, 0);
@@ -96,7 +95,7 @@ upconn_release(struct upstream_conn *uc, uint64_t idle_timeout_ms)
 	struct pool_server *ps = uc->ps;
 
 	/* A reload replaced this upstream: its pool takes no more connections. */
-	if (ps->up->rt != NULL && atomic_load(&ps->up->rt->retired)) {
+	if (atomic_load(&ps->rt->retired)) {
 		upconn_close(uc, "upstream replaced by a reload");
 		return;
 	}
@@ -104,7 +103,7 @@ upconn_release(struct upstream_conn *uc, uint64_t idle_timeout_ms)
 	uc->state = UPCONN_IDLE;
 	uc->uses++;
 	ps->nbusy--;
-	metrics_upstream_conns(uc->w->metrics, ps->up->id, -1, 1);
+	metrics_upstream_conns(uc->w->metrics, ps->up_id, -1, 1);
 	stream_set_ops(&uc->s, &upconn_idle_ops, uc);
 	stream_set_timeouts(&uc->s, idle_timeout_ms, 0);
 	stream_read_start(&uc->s);
@@ -121,13 +120,13 @@ upconn_close(struct upstream_conn *uc, const char *reason)
 	if (uc->state == UPCONN_IDLE) {
 		TAILQ_REMOVE(&ps->idle, uc, entry);
 		ps->nidle--;
-		metrics_upstream_conns(uc->w->metrics, ps->up->id, 0, -1);
+		metrics_upstream_conns(uc->w->metrics, ps->up_id, 0, -1);
 	} else {
 		ps->nbusy--;
-		metrics_upstream_conns(uc->w->metrics, ps->up->id, -1, 0);
+		metrics_upstream_conns(uc->w->metrics, ps->up_id, -1, 0);
 	}
 	log_debug("upstream_close", "upstream=%s server=%s reason=\"%s\"",
-	    ps->up->name, ps->server->address, reason);
+	    ps->rt->name, ps->address, reason);
 	stream_close(&uc->s);
 	free(uc);
 }

@@ -73,6 +73,9 @@ upstream_rt_seed(void)
 	return s;
 }
 
+static void upstream_rt_init_worker(struct upstream_rt *rt, unsigned k,
+    const struct upstream_conf *u);
+
 static struct upstream_rt *
 upstream_rt_new(const struct upstream_conf *u, uint64_t now_ms,
     unsigned nworkers)
@@ -110,25 +113,23 @@ upstream_rt_new(const struct upstream_conf *u, uint64_t now_ms,
 		    sizeof(*uw->weights));
 		balance_init(&uw->balance, u->nservers);
 		TAILQ_INIT(&uw->pending);
-		upstream_rt_repoint(rt, k, u);
+		upstream_rt_init_worker(rt, k, u);
 	}
 	atomic_init(&rt->refs, 1);
 	atomic_init(&rt->retired, false);
 	return rt;
 }
 
-void
-upstream_rt_repoint(struct upstream_rt *rt, unsigned w,
-    const struct upstream_conf *up)
+/* Worker `k`'s pools and weights for `u`'s servers (copied: see pool.h). */
+static void
+upstream_rt_init_worker(struct upstream_rt *rt, unsigned k,
+    const struct upstream_conf *u)
 {
-	struct upstream_worker *uw = &rt->w[w];
+	struct upstream_worker *uw = &rt->w[k];
 
-	for (size_t j = 0; j < up->nservers; j++) {
-		if (uw->servers[j].up == NULL)
-			pool_server_init(&uw->servers[j], up, &up->servers[j]);
-		uw->servers[j].up = up;
-		uw->servers[j].server = &up->servers[j];
-		uw->weights[j] = up->servers[j].weight ? up->servers[j].weight : 1;
+	for (size_t j = 0; j < u->nservers; j++) {
+		pool_server_init(&uw->servers[j], rt, u, &u->servers[j]);
+		uw->weights[j] = u->servers[j].weight ? u->servers[j].weight : 1;
 	}
 }
 
@@ -137,6 +138,8 @@ static void
 upstream_rt_free(struct upstream_rt *rt)
 {
 	for (unsigned k = 0; k < rt->nworkers; k++) {
+		for (size_t j = 0; j < rt->nservers; j++)
+			pool_server_free(&rt->w[k].servers[j]);
 		balance_free(&rt->w[k].balance);
 		free(rt->w[k].servers);
 		free(rt->w[k].weights);

@@ -30,6 +30,8 @@ static void worker_listen(struct worker *w, bool on);
 static void worker_cmdcb(evutil_socket_t fd, short what, void *arg);
 static void *worker_main(void *arg);
 static void worker_stop_listening(struct worker *w);
+static void worker_close_listener_fd(struct worker *w, int fd);
+static void worker_end_loop(struct worker *w);
 static void worker_drain(struct worker *w);
 static void worker_quit(struct worker *w);
 static void worker_close_idle(struct worker *w, const struct config *cfg);
@@ -201,7 +203,7 @@ worker_switch_listeners(struct worker *w, const struct config *cfg,
 			continue;
 		if (w->listening)
 			event_del(&old[i].ev);
-		close(old[i].fd);
+		worker_close_listener_fd(w, old[i].fd);
 	}
 	free(old);
 	w->listeners = nl;
@@ -210,8 +212,9 @@ worker_switch_listeners(struct worker *w, const struct config *cfg,
 
 /*
  * A reload, on the worker's thread: serve generation w->next_cfg from
- * now on. Requests in flight keep theirs; kept upstreams' pools now name
- * the new configuration; replaced upstreams' idle connections close.
+ * now on. Requests in flight keep theirs; kept upstreams' pools go on
+ * (they name no configuration: pool.h); replaced upstreams' idle
+ * connections close.
  */
 static void
 worker_switch(struct worker *w)
@@ -223,8 +226,6 @@ worker_switch(struct worker *w)
 		return;
 	worker_switch_listeners(w, cfg, w->next_fds);
 	worker_size_scratch(w, cfg);
-	for (size_t u = 0; u < cfg->nupstreams; u++)
-		upstream_rt_repoint(cfg->upstreams[u].rt, w->id, &cfg->upstreams[u]);
 	for (size_t u = 0; u < old->nupstreams; u++) {
 		struct upstream_rt *rt = old->upstreams[u].rt;
 
@@ -262,7 +263,9 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	log_debug("worker_start", "worker=%u", w->id);
+	w->looping = true;
 	event_base_dispatch(w->base);
+	w->looping = false;
 	route_thread_cleanup();
 	log_debug("worker_exit", "worker=%u", w->id);
 	return NULL;
@@ -352,7 +355,7 @@ worker_client_gone(struct worker *w)
 	w->nclients--;
 	if (w->draining) {
 		if (w->nclients == 0)
-			event_base_loopbreak(w->base);
+			worker_end_loop(w);
 		return;
 	}
 	if (before >= sh->max_conns) {
@@ -375,9 +378,46 @@ worker_stop_listening(struct worker *w)
 	worker_listen(w, false);
 	for (size_t i = 0; i < w->nlisteners; i++) {
 		if (w->listeners[i].fd != -1)
-			close(w->listeners[i].fd);
+			worker_close_listener_fd(w, w->listeners[i].fd);
 		w->listeners[i].fd = -1;
 	}
+}
+
+/* A timer's callback gets no fd: the socket comes in `arg`. */
+/*
+ * Leave the loop after one more turn, not at once: listening sockets
+ * whose close waits for that turn (worker_close_listener_fd) get closed.
+ */
+static void
+worker_end_loop(struct worker *w)
+{
+	event_base_loopexit(w->base, &(struct timeval){ 0, 0 });
+}
+
+static void
+worker_close_fd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	close((int)(intptr_t)arg);
+}
+
+/*
+ * Close a listening socket whose event was just deleted. With the epoll
+ * changelist the delete reaches the kernel at the next loop turn; closed
+ * before that, a socket whose file is still open elsewhere (an inherited
+ * socket dup'd to every worker, or one a reload keeps) stays in this
+ * worker's epoll set and reports forever. So the close waits one turn;
+ * once the loop is gone (worker_free), it closes at once.
+ */
+static void
+worker_close_listener_fd(struct worker *w, int fd)
+{
+	if (w->looping && event_base_once(w->base, -1, EV_TIMEOUT,
+		worker_close_fd_cb, (void *)(intptr_t)fd,
+		&(struct timeval){ 0, 0 }) == 0)
+		return;
+	close(fd);
 }
 
 /* Close this worker's idle connections to every upstream of `cfg`. */
@@ -442,7 +482,7 @@ worker_drain(struct worker *w)
 		client_drain(c);
 	}
 	if (w->nclients == 0)
-		event_base_loopbreak(w->base);
+		worker_end_loop(w);
 }
 
 static void
@@ -454,7 +494,7 @@ worker_quit(struct worker *w)
 	w->draining = true;
 	while ((c = TAILQ_FIRST(&w->clients)) != NULL)
 		client_close(c, "shutdown timeout");
-	event_base_loopbreak(w->base);
+	worker_end_loop(w);
 }
 
 static void

@@ -5,6 +5,8 @@
 #ifndef CUTOVER_LOG_H
 #define CUTOVER_LOG_H
 
+#include <stddef.h>
+
 #include <stdbool.h>
 
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
@@ -21,5 +23,11 @@ void log_info(const char *event, const char *fmt, ...)
 void log_debug(const char *event, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * `src` made fit for a quoted key="value" of an event line: '"' and '\\'
+ * escaped with a backslash, cut to cap-1 bytes (never mid-escape).
+ */
+void log_quote(char *dst, size_t cap, const char *src);
 
 #endif /* CUTOVER_LOG_H */

@@ -13,27 +13,36 @@
 
 #include <stddef.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include "cutover/config.h"
 
 struct upstream_conn;
+struct upstream_rt;
 struct worker;
 
 /*
  * Owner: its upstream_worker. Idle connections on `idle` are owned by the
- * pool. `up` and `server` point into the configuration being served (a
- * reload that keeps the upstream points them at the new one).
+ * pool. What a connection needs of its upstream and server is copied
+ * here, never pointed at in a configuration: a pool outlives the
+ * generation it was made for when a reload keeps the upstream, and its
+ * busy connections may outlive the generation after that.
  */
 struct pool_server {
 	TAILQ_HEAD(, upstream_conn) idle;
 	size_t nidle;
 	size_t nbusy; /* connections out with transactions (connecting or busy) */
-	const struct upstream_conf *up;
-	const struct server_conf *server;
+	struct upstream_rt *rt;	      /* the owner: name, retired */
+	unsigned up_id;		      /* the upstream's metrics slot */
+	struct sockaddr_storage addr; /* the server, resolved */
+	socklen_t addrlen;
+	char *address;		      /* as written, for logs; owned */
 };
 
-void pool_server_init(struct pool_server *ps, const struct upstream_conf *up,
-    const struct server_conf *server);
+void pool_server_init(struct pool_server *ps, struct upstream_rt *rt,
+    const struct upstream_conf *up, const struct server_conf *server);
+/* Release what init copied (the pool holds no connection any more). */
+void pool_server_free(struct pool_server *ps);
 /* Close every idle connection (drain, reload, exit). */
 void pool_server_close_idle(struct pool_server *ps);
 

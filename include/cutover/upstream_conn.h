@@ -32,7 +32,7 @@ struct upstream_conn {
 	unsigned uses;	 /* requests sent on it so far */
 };
 
-/* Start connecting to ps->server for `txn` (ops/arg: its callbacks). NULL with errno on failure. */
+/* Start connecting to ps's server for `txn` (ops/arg: its callbacks). NULL with errno on failure. */
 struct upstream_conn *upconn_connect(struct worker *w, struct pool_server *ps,
     const struct stream_ops *ops, void *arg);
 /* Take the most recently used idle connection, or NULL. */

@@ -99,9 +99,6 @@ void upstream_rt_attach(struct config *cfg, const struct config *old,
 void upstream_rt_detach(struct config *cfg);
 /* The rts of `old` that `cfg` does not share are retired (after a reload). */
 void upstream_rt_retire(const struct config *old, const struct config *cfg);
-/* Worker `w`'s part of the pools: point at `up`'s (new) configuration. */
-void upstream_rt_repoint(struct upstream_rt *rt, unsigned w,
-    const struct upstream_conf *up);
 
 /* Start / stop the breaker clock thread for `cfg`'s breakers; switch it to a new generation. */
 void upstream_rt_clock_start(struct config *cfg);

@@ -69,6 +69,7 @@ struct worker {
 	struct worker_listener *listeners;
 	size_t nlisteners;
 	bool listening;	    /* accept events armed */
+	bool looping;	    /* inside event_base_dispatch (its own thread only) */
 	atomic_bool paused; /* stopped at the connection limit */
 
 	int cmd_fd[2]; /* server -> worker commands, one byte each */

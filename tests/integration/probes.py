@@ -155,7 +155,8 @@ def events(cut, name):
             continue
         kv = {"_line": line}
         for k, v in _KV.findall(line):
-            kv[k] = v[1:-1] if v.startswith('"') else v
+            # Quoted values escape '"' and '\\' with a backslash (log_quote).
+            kv[k] = re.sub(r'\\(.)', r'\1', v[1:-1]) if v.startswith('"') else v
         if kv.get("event") == name:
             out.append(kv)
     return out
