@@ -142,6 +142,36 @@ def test_ready_once_listening_and_stopping_on_sigterm():
     assert cut.wait(5) == 0
 
 
+def test_reload_status_goes_to_the_manager():
+    """SIGHUP: RELOADING=1 (with MONOTONIC_USEC), then READY=1 and a STATUS
+    saying what happened; a refused file says so in STATUS too."""
+    up = Upstream(echo())
+    ns = NotifySocket()
+    os.environ["NOTIFY_SOCKET"] = ns.address
+    try:
+        cut = Cutover(simple_config(up), wait=False)
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+    assert ns.recv(10).get("READY") == "1"
+    echoed(cut.request("GET", "/"))
+    cut.signal(signal.SIGHUP)
+    msg = ns.recv(5)
+    assert msg.get("RELOADING") == "1", "first notification after SIGHUP %r" % msg
+    assert msg.get("MONOTONIC_USEC", "").isdigit(), msg
+    msg = ns.recv(5)
+    assert msg.get("READY") == "1" and "reloaded" in msg.get("STATUS", ""), msg
+    with open(cut.config_path, "a") as f:
+        f.write("routes: [\n")
+    cut.signal(signal.SIGHUP)
+    assert ns.recv(5).get("RELOADING") == "1"
+    msg = ns.recv(5)
+    assert msg.get("READY") == "1" and "refused" in msg.get("STATUS", ""), msg
+    echoed(cut.request("GET", "/still-served"))
+    cut.signal(signal.SIGTERM)
+    assert ns.recv(5).get("STOPPING") == "1"
+    assert cut.wait(5) == 0
+
+
 # ------------------------------------------------------------ socket activation
 
 @params({"exact": ("127.0.0.1", "127.0.0.1:%d"), "any_address": ("0.0.0.0", "*:%d")})
