@@ -30,6 +30,7 @@ reload_init(struct reload *r, struct config *cfg)
 	char err[160];
 
 	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->one, NULL);
 	pthread_mutex_init(&r->mu, NULL);
 	r->cfg = cfg;
 	conf_ids_init(&r->ids);
@@ -46,6 +47,15 @@ reload_free(struct reload *r)
 {
 	conf_ids_free(&r->ids);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->one);
+}
+
+void
+reload_close(struct reload *r)
+{
+	pthread_mutex_lock(&r->one);
+	atomic_store(&r->closed, true);
+	pthread_mutex_unlock(&r->one);
 }
 
 struct config *
@@ -230,15 +240,19 @@ reload_adopt(struct reload *r, struct config *old, struct config *cfg,
 	 * a pool after (upconn_release), so none is left when they are freed.
 	 */
 	upstream_rt_retire(old, cfg);
-	if (!reload_switch_workers(r, cfg, fds))
+	/* Before the switch: a worker paused at the old limit resumes at the new one. */
+	atomic_store(&r->shared->max_conns, cfg->limits.max_connections ?
+	    (size_t)cfg->limits.max_connections : SIZE_MAX);
+	if (!reload_switch_workers(r, cfg, fds)) {
+		/* A late worker still reads its own fds[w]: only the outer array goes. */
 		log_warnx("reload_slow_worker", "reason=\"a worker did not switch "
 		    "within %d ms; it will at its next turn\"",
 		    RELOAD_SWITCH_WAIT_MS);
-	else {
+	} else {
 		for (unsigned w = 0; w < r->nworkers; w++)
 			free(fds[w]);
-		free(fds);
 	}
+	free(fds);
 	upstream_rt_clock_switch(cfg);
 	if (r->health != NULL) {
 		health_stop(*r->health);
@@ -246,8 +260,6 @@ reload_adopt(struct reload *r, struct config *old, struct config *cfg,
 	}
 	if (r->view != NULL)
 		admin_view_set_cfg(r->view, cfg);
-	r->shared->max_conns = cfg->limits.max_connections ?
-	    (size_t)cfg->limits.max_connections : SIZE_MAX;
 	pthread_mutex_lock(&r->mu);
 	r->cfg = cfg;
 	pthread_mutex_unlock(&r->mu);
@@ -257,7 +269,6 @@ reload_adopt(struct reload *r, struct config *old, struct config *cfg,
 int
 reload_run(struct reload *r, const char *source, struct strbuf *answer)
 {
-	static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
 	struct config_diag d;
 	struct conf_diff diff;
 	struct config *old, *cfg;
@@ -266,12 +277,21 @@ reload_run(struct reload *r, const char *source, struct strbuf *answer)
 	int **fds;
 	int rc = -1;
 
-	pthread_mutex_lock(&one);
+	pthread_mutex_lock(&r->one);
 	if (atomic_load(&r->closed)) {
 		const char *msg = "draining: no reload";
 
 		rc = reload_refuse(r, source, answer, &msg, 1);
-		pthread_mutex_unlock(&one);
+		pthread_mutex_unlock(&r->one);
+		return rc;
+	}
+	if (atomic_load_explicit(&r->shared->switched, memory_order_acquire) <
+	    r->nworkers) {
+		const char *msg = "a worker has not finished the previous "
+		    "reload yet: try again";
+
+		rc = reload_refuse(r, source, answer, &msg, 1);
+		pthread_mutex_unlock(&r->one);
 		return rc;
 	}
 	systemd_notify_reloading();
@@ -314,7 +334,7 @@ reload_run(struct reload *r, const char *source, struct strbuf *answer)
 out:
 	config_unref(old);
 	config_diag_free(&d);
-	pthread_mutex_unlock(&one);
+	pthread_mutex_unlock(&r->one);
 	return rc;
 }
 

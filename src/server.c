@@ -170,7 +170,8 @@ server_run(struct config *cfg)
 	joined = xcalloc(srv.nworkers, sizeof(*joined));
 	atomic_init(&srv.shared.nconns, 0);
 	atomic_init(&srv.shared.stopping, false);
-	srv.shared.max_conns = cfg->limits.max_connections ? (size_t)cfg->limits.max_connections : SIZE_MAX;
+	atomic_init(&srv.shared.max_conns, cfg->limits.max_connections ?
+	    (size_t)cfg->limits.max_connections : SIZE_MAX);
 	srv.shared.workers = srv.workers;
 	srv.shared.nworkers = srv.nworkers;
 	srv.shared.alog = srv.alog;
@@ -180,6 +181,7 @@ server_run(struct config *cfg)
 	srv.reload.workers = srv.workers;
 	srv.reload.nworkers = srv.nworkers;
 	srv.reload.shared = &srv.shared;
+	atomic_init(&srv.shared.switched, srv.nworkers); /* no switch pending */
 	srv.reload.health = &srv.health;
 	pthread_mutex_init(&srv.view.cfg_mu, NULL);
 	for (unsigned i = 0; i < srv.nworkers; i++) {
@@ -251,8 +253,11 @@ server_run(struct config *cfg)
 			fatal("sigwaitinfo: %s", strerror(errno));
 		}
 		if (sig == SIGTERM || sig == SIGINT) {
-			/* No reload from here on: the drain uses what is served now. */
-			atomic_store(&srv.reload.closed, true);
+			/*
+			 * No reload from here on (one in progress finishes
+			 * first): the drain uses what is served now.
+			 */
+			reload_close(&srv.reload);
 			watch_stop(srv.watch);
 			srv.watch = NULL;
 			cur = reload_current(&srv.reload);

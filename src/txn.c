@@ -600,16 +600,28 @@ static void
 txn_leave_queue(struct txn *t)
 {
 	struct worker *w = t->c->w;
+	struct upstream_rt *rt = t->up->rt;
 
 	if (t->wait != TXN_WAIT_SLOT)
 		return;
-	TAILQ_REMOVE(&t->up->rt->w[w->id].pending, t, pending_entry);
-	if (TAILQ_EMPTY(&t->up->rt->w[w->id].pending))
-		worker_waiting_rt(w, t->up->rt, false);
-	txn_publish_oldest(w, t->up->rt);
-	atomic_fetch_sub(&t->up->rt->pending, 1);
+	TAILQ_REMOVE(&rt->w[w->id].pending, t, pending_entry);
+	txn_publish_oldest(w, rt);
+	atomic_fetch_sub(&rt->pending, 1);
 	evtimer_del(&t->phase_timer);
 	t->wait = TXN_WAIT_NONE;
+	if (TAILQ_EMPTY(&rt->w[w->id].pending)) {
+		unsigned left;
+
+		/*
+		 * Nobody here waits any more: slots other workers handed
+		 * over meanwhile go on now (a retired upstream's would
+		 * otherwise wait for a wake-up that never looks at it).
+		 */
+		worker_waiting_rt(w, rt, false);
+		left = atomic_exchange(&rt->granted[w->id], 0);
+		while (left-- > 0)
+			txn_pass_slot(w, rt);
+	}
 }
 
 /* Take one of the slots other workers handed to this one. */

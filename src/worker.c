@@ -235,7 +235,10 @@ worker_switch(struct worker *w)
 	}
 	w->cfg = cfg; /* the server's reference, handed over */
 	config_unref(old);
-	atomic_fetch_add(&w->shared->switched, 1);
+	/* A raised limits.max_connections frees a worker paused at the old one. */
+	if (!w->draining && atomic_exchange(&w->paused, false))
+		worker_listen(w, true);
+	atomic_fetch_add_explicit(&w->shared->switched, 1, memory_order_release);
 }
 
 int
@@ -317,12 +320,12 @@ worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
 		size_t n = atomic_fetch_add(&sh->nconns, 1);
 		int fd;
 
-		if (n >= sh->max_conns) {
+		if (n >= atomic_load(&sh->max_conns)) {
 			atomic_fetch_sub(&sh->nconns, 1);
 			atomic_store(&w->paused, true);
 			worker_listen(w, false);
 			/* A close may have raced the pause: look once more. */
-			if (atomic_load(&sh->nconns) < sh->max_conns &&
+			if (atomic_load(&sh->nconns) < atomic_load(&sh->max_conns) &&
 			    atomic_exchange(&w->paused, false))
 				worker_listen(w, true);
 			return;
@@ -358,7 +361,7 @@ worker_client_gone(struct worker *w)
 			worker_end_loop(w);
 		return;
 	}
-	if (before >= sh->max_conns) {
+	if (before >= atomic_load(&sh->max_conns)) {
 		for (unsigned i = 0; i < sh->nworkers; i++) {
 			struct worker *o = &sh->workers[i];
 
@@ -559,6 +562,14 @@ worker_free(struct worker *w)
 	while ((t = w->txn_free) != NULL) {
 		w->txn_free = t->next_free;
 		txn_free(t);
+	}
+	/* A reload handed over as the worker stopped: never taken. */
+	if (w->next_cfg != NULL) {
+		for (size_t i = 0; w->next_fds != NULL && i < w->next_cfg->nlisteners; i++)
+			if (w->next_fds[i] != -1)
+				close(w->next_fds[i]);
+		config_unref(w->next_cfg);
+		w->next_cfg = NULL;
 	}
 	shadow_free_all(w); /* their connections belong to the pools */
 	if (w->cfg != NULL)

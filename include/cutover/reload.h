@@ -36,7 +36,8 @@ struct worker;
 struct worker_shared;
 
 struct reload {
-	pthread_mutex_t mu;
+	pthread_mutex_t one;	      /* held through a whole reload */
+	pthread_mutex_t mu;	      /* guards cfg */
 	struct config *cfg;	      /* the generation served: the server's reference */
 	struct worker *workers;	      /* borrowed */
 	unsigned nworkers;
@@ -58,6 +59,8 @@ void reload_free(struct reload *r);
  * OK\n" and the changes, or the errors. 0 ok, -1 refused.
  */
 int reload_run(struct reload *r, const char *source, struct strbuf *answer);
+/* No more reloads (the drain begins); waits for one in progress. */
+void reload_close(struct reload *r);
 /* The generation served now, referenced. */
 struct config *reload_current(struct reload *r);
 /* cutover_config_reloads_total{result}. */

@@ -36,7 +36,7 @@ struct txn;
  */
 struct worker_shared {
 	atomic_size_t nconns;
-	size_t max_conns;
+	atomic_size_t max_conns; /* limits.max_connections (a reload may change it) */
 	atomic_bool stopping; /* workers are being freed: no cross-worker pokes */
 	struct accesslog *alog; /* the process's access log (may be a no-op one) */
 	struct shadow_log *shadow_log; /* the last shadow mismatches (may be NULL) */

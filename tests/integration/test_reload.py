@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 
-from harness import (ConnectionClosed, Cutover, assert_error, free_port, server, tmpdir, to_yaml,
+from harness import (Client, ConnectionClosed, Cutover, assert_error, free_port, server, tmpdir, to_yaml,
                      wait_until)
 from probes import admin_call, breaker_state, events, force, metric, metrics, observed
 from upstream import Upstream, delay, raw, response_bytes, unused_address, websocket
@@ -699,3 +699,56 @@ def test_workers_change_is_ignored():
     assert st == 200 and answer.startswith("configuration OK\n"), answer
     assert answer.endswith("\nno changes\n"), answer
     assert "warning: no catch-all route" in answer, answer
+
+
+# ------------------------------------------------------------ review regressions
+
+def _respond_config(port, max_connections, routes=1):
+    rs = [{"name": "r%d" % i, "match": {"path_prefix": "/p%d" % i},
+           "respond": {"status": 200, "body": "ok", "content_type": "text/plain"}}
+          for i in range(routes)]
+    rs.append({"name": "all", "match": {"path_prefix": "/"},
+               "respond": {"status": 200, "body": "ok", "content_type": "text/plain"}})
+    return {"workers": 1, "listeners": [{"address": "127.0.0.1:%d" % port}],
+            "limits": {"max_connections": max_connections}, "routes": rs}
+
+
+def test_raising_max_connections_resumes_a_worker_paused_at_the_old_limit():
+    """A worker at limits.max_connections stops accepting; a reload that
+    raises the limit lets it accept again (the waiting connection and new
+    ones are answered)."""
+    port = free_port()
+    cut = Cutover(_respond_config(port, 2), ports=[port])
+    held = [Client(cut.port) for _ in range(2)]
+    for c in held:
+        c.request("GET", "/")
+        assert c.read_response().status == 200
+    waiting = Client(cut.port, timeout=1.0)
+    waiting.request("GET", "/waiting")
+    assert not waiting.poll(0.5), "answered beyond limits.max_connections"
+    with open(cut.config_path, "w") as f:
+        f.write(to_yaml(_respond_config(port, 100)))
+    cut.signal(signal.SIGHUP)
+    assert waiting.read_response(timeout=3.0).status == 200
+    assert cut.request("GET", "/fresh").status == 200
+
+
+def test_sigterm_during_a_reload_waits_for_it_and_exits_at_once():
+    """A POST /reload in progress when SIGTERM comes finishes first; the
+    drain then starts on whatever is served, and the process exits 0 at
+    once (no worker left holding a half-done switch)."""
+    port, aport = free_port(), free_port()
+    cfg = _respond_config(port, 100, routes=1000)
+    cfg["workers"] = 2
+    cfg["shutdown_timeout"] = "30s"
+    cfg["admin"] = {"address": "127.0.0.1:%d" % aport}
+    cut = Cutover(cfg, ports=[port])
+    admin_call(aport, "/healthz")
+    s = socket.create_connection(("127.0.0.1", aport))
+    s.sendall(b"POST /reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    t0 = time.time()
+    cut.signal(signal.SIGTERM)
+    assert cut.wait(8) == 0
+    assert time.time() - t0 < 5, "exit took %.1fs" % (time.time() - t0)
+    assert "reload_slow_worker" not in cut.stderr, cut.stderr[-2000:]
+    s.close()
