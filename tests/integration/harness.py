@@ -125,6 +125,18 @@ def free_port():
     return port
 
 
+def refused(port):
+    """True if a connect to 127.0.0.1:port is refused now. A timeout is no
+    answer (the connection may sit in a backlog nobody accepts from)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
 def wait_until(pred, timeout=5.0, what="condition", interval=0.02):
     """Poll pred() until it returns a true value; AssertionError at the deadline."""
     deadline = time.time() + timeout

@@ -15,23 +15,13 @@ import signal
 import socket
 import time
 
-from harness import Client, Cutover, echoed, simple_config, time_limit, params, wait_until
+from harness import (Client, Cutover, echoed, params, refused, simple_config, time_limit,
+                     wait_until)
 from probes import admin_call, events, metric, metrics, observed, read_log
 from upstream import Upstream, by_path, delay, echo, large, pattern_sha256, websocket
 
 HANDSHAKE = [("Connection", "Upgrade"), ("Upgrade", "websocket"),
              ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]
-
-
-def refused(port):
-    """True if a connect to port is refused now (a timeout is no answer)."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
-        return False
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
 
 
 def wait_refused(cut, timeout=1.5):

@@ -1,21 +1,10 @@
 """SIGTERM / SIGINT: drain in-flight requests, refuse new connections, exit 0."""
 
 import signal
-import socket
 import time
 
-from harness import Cutover, echoed, params, simple_config, wait_until
+from harness import Cutover, echoed, params, refused, simple_config, wait_until
 from upstream import Upstream, delay, echo
-
-
-def refused(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
-        return False
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False  # timeout: still in a backlog somewhere, not refused
 
 
 @params({"SIGTERM": signal.SIGTERM, "SIGINT": signal.SIGINT})
