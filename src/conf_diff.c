@@ -605,7 +605,11 @@ diff_route(struct conf_diff *d, const struct route_conf *a, size_t apos,
 	bool only_weights;
 	char *aspects;
 
-	if (arank != brank) {
+	/*
+	 * Its order among the common routes changed, and its place in the
+	 * file too (a route pushed along by another's move is not listed).
+	 */
+	if (arank != brank && apos != bpos) {
 		strbuf_init(&sb);
 		strbuf_addf(&sb, "%zu -> %zu", apos + 1, bpos + 1);
 		diff_add(d, CONF_CHANGE_ROUTE_MOVED, b->name, strbuf_detach(&sb));

@@ -12,8 +12,8 @@
  * the first setting that differs as the reason ("servers", "breaker",
  * "retry", "health_check", "timeouts", "bulkhead").
  *
- * Routes are matched by name: added, removed, moved (its position among
- * the routes both files have changed), re-weighted (same targets, other
+ * Routes are matched by name: added, removed, moved (its order among
+ * the routes both files have changed, and its place in the file), re-weighted (same targets, other
  * weights), changed (anything else: match, targets, rewrite, respond,
  * fallback, sticky, override, shadow, active). Listeners by address:
  * added, removed.
