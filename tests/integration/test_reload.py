@@ -752,3 +752,43 @@ def test_sigterm_during_a_reload_waits_for_it_and_exits_at_once():
     assert time.time() - t0 < 5, "exit took %.1fs" % (time.time() - t0)
     assert "reload_slow_worker" not in cut.stderr, cut.stderr[-2000:]
     s.close()
+
+
+def test_sticky_assignments_survive_reloads():
+    """A reload that leaves a sticky split alone leaves every key where it
+    was; one that raises the new side's weight moves keys only towards it
+    (SPEC 4.5, and the issue's "sticky assignments carry over")."""
+    from test_split import cookie, keys, split_config, split_route, sticky_targets, tagged
+    users, legacy = tagged("users", light=True), tagged("legacy", light=True)
+    ups = {"users": users, "legacy": legacy}
+
+    port = free_port()
+
+    def cfg(w):
+        c = split_config(ups, [split_route([("users", w), ("legacy", 100 - w)],
+                                           sticky={"cookie": "session_id"})], workers=2)
+        c["listeners"] = [{"address": "127.0.0.1:%d" % port}]
+        return c
+    cut = Cutover(cfg(20), ports=[port])
+    ks = keys(400, "reload")
+    before = sticky_targets(cut, ks, cookie)
+    assert 40 <= sum(1 for t in before.values() if t == "users") <= 130, before
+    # An unrelated change: every key stays.
+    c = cfg(20)
+    c["routes"].insert(0, {"name": "gone", "match": {"path_prefix": "/gone"},
+                           "respond": {"status": 410}})
+    with open(cut.config_path, "w") as f:
+        f.write(to_yaml(c))
+    cut.signal(signal.SIGHUP)
+    wait_until(lambda: cut.request("GET", "/gone").status == 410, 3.0, "the reload")
+    assert sticky_targets(cut, ks, cookie, shift=3) == before
+    # Raise the new side: keys only move from legacy to users.
+    with open(cut.config_path, "w") as f:
+        f.write(to_yaml(cfg(60)))
+    cut.signal(signal.SIGHUP)
+    wait_until(lambda: cut.request("GET", "/gone").status == 200, 3.0, "the second reload")
+    after = sticky_targets(cut, ks, cookie, shift=5)
+    moved_back = [k for k in ks if before[k] == "users" and after[k] == "legacy"]
+    assert not moved_back, "keys moved away from the side that grew: %r" % moved_back[:5]
+    assert sum(1 for t in after.values() if t == "users") > sum(
+        1 for t in before.values() if t == "users")
