@@ -600,10 +600,11 @@ static void
 txn_leave_queue(struct txn *t)
 {
 	struct worker *w = t->c->w;
-	struct upstream_rt *rt = t->up->rt;
+	struct upstream_rt *rt;
 
 	if (t->wait != TXN_WAIT_SLOT)
 		return;
+	rt = t->up->rt; /* only a waiter has an upstream for sure */
 	TAILQ_REMOVE(&rt->w[w->id].pending, t, pending_entry);
 	txn_publish_oldest(w, rt);
 	atomic_fetch_sub(&rt->pending, 1);
