@@ -157,6 +157,8 @@ static conf_load_fn conf_load_fallback_on;
 static conf_load_fn conf_load_route_split, conf_load_target_upstream;
 static conf_load_fn conf_load_route_sticky, conf_load_route_override;
 static conf_load_fn conf_load_allow_from;
+static void conf_load_upstream_ref(struct conf_load_ctx *x,
+    const struct conf_node *val, char **name, struct conf_mark *mark);
 static conf_load_fn conf_load_route_shadow, conf_load_shadow_upstream;
 static conf_load_fn conf_load_shadow_percent, conf_load_shadow_methods;
 static conf_load_fn conf_load_shadow_compare, conf_load_ignore_headers;
@@ -1807,10 +1809,7 @@ conf_load_route_upstream(struct conf_load_ctx *x, void *obj,
 	struct route_conf *r = obj;
 
 	(void)key;
-	if (conf_load_string(x, val, "an upstream name") == NULL)
-		return;
-	r->upstream_name = xstrdup(val->text);
-	r->upstream_mark = val->mark;
+	conf_load_upstream_ref(x, val, &r->upstream_name, &r->upstream_mark);
 }
 
 /* split: a non-empty list of { upstream: NAME, weight: N }. */
@@ -1848,10 +1847,7 @@ conf_load_target_upstream(struct conf_load_ctx *x, void *obj,
 	struct route_target *tg = obj;
 
 	(void)key;
-	if (conf_load_string(x, val, "an upstream name") == NULL)
-		return;
-	tg->upstream_name = xstrdup(val->text);
-	tg->mark = val->mark;
+	conf_load_upstream_ref(x, val, &tg->upstream_name, &tg->mark);
 }
 
 /* sticky: { cookie: NAME } or { header: NAME }, and an optional seed. */

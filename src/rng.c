@@ -25,7 +25,6 @@
 static void rng_refill(struct rng *r);
 static int rng_getrandom(uint8_t *buf, size_t n);
 static int rng_urandom(uint8_t *buf, size_t n);
-static uint64_t rng_splitmix64(uint64_t *state);
 
 /*
  * getrandom(2) until n bytes arrived: it may stop short or be interrupted
@@ -82,7 +81,7 @@ rng_urandom(uint8_t *buf, size_t n)
 }
 
 /* Sebastiano Vigna's splitmix64: one step, one 64-bit output. */
-static uint64_t
+uint64_t
 rng_splitmix64(uint64_t *state)
 {
 	uint64_t z;

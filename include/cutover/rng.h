@@ -22,6 +22,8 @@ struct rng {
 
 void rng_init(struct rng *r);			  /* kernel CSPRNG */
 void rng_init_fake(struct rng *r, uint64_t seed); /* deterministic, for tests */
+/* One step of Vigna's splitmix64 (the fake rng's generator; tests use it too). */
+uint64_t rng_splitmix64(uint64_t *state);
 void rng_bytes(struct rng *r, void *out, size_t n);
 uint64_t rng_u64(struct rng *r);
 

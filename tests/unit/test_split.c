@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cutover/rng.h"
 #include "cutover/split.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define NKEYS 10000
 
-static uint64_t splitmix(uint64_t *state);
 static void key_of(struct split_key *k, const char *seed);
 static void build(struct split_table *t, const struct split_key *k,
     const char *const *names, const uint32_t *w, size_t n);
@@ -37,18 +37,6 @@ static void check_moves(const struct split_key *k, const char *const *names,
     const uint32_t *from, const uint32_t *to, size_t n);
 
 /* ---- helpers */
-
-/* Vigna's splitmix64: deterministic randomness for the tests. */
-static uint64_t
-splitmix(uint64_t *state)
-{
-	uint64_t z;
-
-	z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 static void
 key_of(struct split_key *k, const char *seed)
@@ -109,7 +97,7 @@ key_bucket(const struct split_key *k, uint64_t i)
 	int len;
 
 	len = snprintf(key, sizeof(key), "u-%016llx",
-	    (unsigned long long)splitmix(&st));
+	    (unsigned long long)rng_splitmix64(&st));
 	return split_bucket(k, key, (size_t)len);
 }
 
@@ -642,7 +630,7 @@ test_draw_shares(void **state)
 	for (c = 0; c < NELEM(cases); c++) {
 		memset(count, 0, sizeof(count));
 		for (i = 0; i < 100000; i++) {
-			j = split_draw(cases[c].w, cases[c].n, splitmix(&st));
+			j = split_draw(cases[c].w, cases[c].n, rng_splitmix64(&st));
 			assert_true(j < cases[c].n);
 			count[j]++;
 		}
@@ -674,7 +662,7 @@ test_draw_edges(void **state)
 	assert_int_equal(split_draw(one, 1, 0), 0);
 	assert_int_equal(split_draw(one, 1, UINT64_MAX), 0);
 	for (i = 0; i < 1000; i++) {
-		r = splitmix(&st);
+		r = rng_splitmix64(&st);
 		assert_int_equal(split_draw(one, 1, r), 0);
 		j = split_draw(gaps, NELEM(gaps), r);
 		assert_true(j == 1 || j == 3);
