@@ -373,32 +373,9 @@ admin_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	/* A reload may swap the generation meanwhile: this call keeps its own. */
-	call.cfg = admin_view_cfg(call.a->view);
+	call.cfg = config_current_get(call.a->view->current);
 	ep->fn(&call);
 	config_unref(call.cfg);
-}
-
-struct config *
-admin_view_cfg(struct admin_view *v)
-{
-	struct config *c;
-
-	pthread_mutex_lock(&v->cfg_mu);
-	c = config_ref(v->cfg);
-	pthread_mutex_unlock(&v->cfg_mu);
-	return c;
-}
-
-void
-admin_view_set_cfg(struct admin_view *v, struct config *cfg)
-{
-	struct config *old;
-
-	pthread_mutex_lock(&v->cfg_mu);
-	old = v->cfg;
-	v->cfg = config_ref(cfg);
-	pthread_mutex_unlock(&v->cfg_mu);
-	config_unref(old);
 }
 
 /*

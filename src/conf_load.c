@@ -2787,6 +2787,44 @@ config_unref(struct config *c)
 		config_free(c);
 }
 
+void
+config_current_init(struct config_current *c, struct config *cfg)
+{
+	pthread_mutex_init(&c->mu, NULL);
+	c->cfg = config_ref(cfg);
+}
+
+void
+config_current_free(struct config_current *c)
+{
+	config_unref(c->cfg);
+	c->cfg = NULL;
+	pthread_mutex_destroy(&c->mu);
+}
+
+struct config *
+config_current_get(struct config_current *c)
+{
+	struct config *cfg;
+
+	pthread_mutex_lock(&c->mu);
+	cfg = config_ref(c->cfg);
+	pthread_mutex_unlock(&c->mu);
+	return cfg;
+}
+
+void
+config_current_set(struct config_current *c, struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&c->mu);
+	old = c->cfg;
+	c->cfg = config_ref(cfg);
+	pthread_mutex_unlock(&c->mu);
+	config_unref(old);
+}
+
 static void
 conf_load_free_cond(struct match_cond *mc)
 {

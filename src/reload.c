@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cutover/admin.h"
 #include "cutover/clock.h"
 #include "cutover/conf_diff.h"
 #include "cutover/health.h"
@@ -31,8 +30,7 @@ reload_init(struct reload *r, struct config *cfg)
 
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->one, NULL);
-	pthread_mutex_init(&r->mu, NULL);
-	r->cfg = cfg;
+	config_current_init(&r->current, cfg);
 	conf_ids_init(&r->ids);
 	/* The first generation's slots are its positions: take them as they are. */
 	if (conf_ids_assign(&r->ids, cfg, err, sizeof(err)) == -1)
@@ -46,7 +44,7 @@ void
 reload_free(struct reload *r)
 {
 	conf_ids_free(&r->ids);
-	pthread_mutex_destroy(&r->mu);
+	config_current_free(&r->current);
 	pthread_mutex_destroy(&r->one);
 }
 
@@ -61,12 +59,7 @@ reload_close(struct reload *r)
 struct config *
 reload_current(struct reload *r)
 {
-	struct config *c;
-
-	pthread_mutex_lock(&r->mu);
-	c = config_ref(r->cfg);
-	pthread_mutex_unlock(&r->mu);
-	return c;
+	return config_current_get(&r->current);
 }
 
 /* A refusal: logged, counted, answered. */
@@ -258,12 +251,9 @@ reload_adopt(struct reload *r, struct config *old, struct config *cfg,
 		health_stop(*r->health);
 		*r->health = health_start(cfg);
 	}
-	if (r->view != NULL)
-		admin_view_set_cfg(r->view, cfg);
-	pthread_mutex_lock(&r->mu);
-	r->cfg = cfg;
-	pthread_mutex_unlock(&r->mu);
-	config_unref(old);
+	/* The admin API reads the same holder. */
+	config_current_set(&r->current, cfg);
+	config_unref(cfg); /* the loader's reference: `current` has its own */
 }
 
 int
@@ -324,7 +314,7 @@ reload_run(struct reload *r, const char *source, struct strbuf *answer)
 		conf_diff_free(&diff);
 		goto out;
 	}
-	/* reload_adopt drops the server's reference to `old`; `out` drops ours. */
+	/* reload_adopt swaps `current` (which drops its reference to `old`); `out` drops ours. */
 	reload_adopt(r, old, cfg, fds);
 	reload_report(&diff, &d, source, answer);
 	conf_diff_free(&diff);

@@ -177,13 +177,12 @@ server_run(struct config *cfg)
 	srv.shared.alog = srv.alog;
 	srv.shared.shadow_log = shadow_log_new();
 	/* The reload state holds the server's own reference to the generation served. */
-	reload_init(&srv.reload, config_ref(cfg));
+	reload_init(&srv.reload, cfg);
 	srv.reload.workers = srv.workers;
 	srv.reload.nworkers = srv.nworkers;
 	srv.reload.shared = &srv.shared;
 	atomic_init(&srv.shared.switched, srv.nworkers); /* no switch pending */
 	srv.reload.health = &srv.health;
-	pthread_mutex_init(&srv.view.cfg_mu, NULL);
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		if (worker_init(&srv.workers[i], &srv.shared, i, cfg,
 		    fds + (size_t)i * cfg->nlisteners) == -1)
@@ -194,12 +193,11 @@ server_run(struct config *cfg)
 		log_info("listening", "address=%s workers=%u", cfg->listeners[i].address,
 		    srv.nworkers);
 	if (cfg->admin.enabled) {
-		srv.view.cfg = config_ref(cfg);
+		srv.view.current = &srv.reload.current;
 		srv.view.reload = server_admin_reload;
 		srv.view.reload_arg = &srv.reload;
 		srv.view.extra_metrics = server_extra_metrics;
 		srv.view.extra_arg = &srv.reload;
-		srv.reload.view = &srv.view;
 		srv.view.nworkers = srv.nworkers;
 		srv.view.metrics = xcalloc(srv.nworkers, sizeof(*srv.view.metrics));
 		srv.view.migration = xcalloc(srv.nworkers,
@@ -217,8 +215,6 @@ server_run(struct config *cfg)
 			atomic_store(&srv.shared.stopping, true);
 			for (unsigned i = 0; i < srv.nworkers; i++)
 				worker_free(&srv.workers[i]);
-			config_unref(srv.view.cfg);
-			config_unref(srv.reload.cfg);
 			reload_free(&srv.reload);
 			free(srv.view.metrics);
 			free(srv.view.migration);
@@ -301,10 +297,7 @@ server_run(struct config *cfg)
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_free(&srv.workers[i]);
 	config_unref(cur);
-	config_unref(srv.view.cfg);
-	config_unref(srv.reload.cfg); /* the server's: the last but main's */
-	reload_free(&srv.reload);
-	pthread_mutex_destroy(&srv.view.cfg_mu);
+	reload_free(&srv.reload); /* the server's reference: the last but main's */
 	shadow_log_free(srv.shared.shadow_log);
 	if (accesslog_dropped(srv.alog) > 0)
 		log_warnx("access_log_dropped", "lines=%llu",

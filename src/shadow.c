@@ -280,7 +280,7 @@ shadow_pick_server(struct shadow *sh)
 	size_t si;
 
 	for (size_t i = 0; i < up->nservers; i++) {
-		w->usable[i] = rt == NULL || upstream_rt_server_up(rt, i);
+		w->usable[i] = upstream_rt_server_up(rt, i);
 		any |= w->usable[i];
 	}
 	if (!any)
@@ -332,20 +332,20 @@ shadow_send(struct shadow *sh)
 	struct upstream_rt *rt = up->rt;
 	struct pool_server *ps;
 
-	if (rt != NULL && upstream_rt_all_down(rt)) {
+	if (upstream_rt_all_down(rt)) {
 		shadow_skip(sh, "servers_down");
 		return;
 	}
-	if (rt != NULL && !breaker_admit(&rt->breaker, clock_now_ms(),
+	if (!breaker_admit(&rt->breaker, clock_now_ms(),
 		http_method_idempotent(sh->meth), &sh->ticket)) {
 		shadow_skip(sh, "breaker_open");
 		return;
 	}
-	if (rt != NULL && !txn_claim_slot(rt, up->max_connections)) {
+	if (!txn_claim_slot(rt, up->max_connections)) {
 		shadow_skip(sh, "no_capacity");
 		return;
 	}
-	sh->holds_slot = rt != NULL;
+	sh->holds_slot = true;
 	if ((ps = shadow_pick_server(sh)) == NULL) {
 		shadow_skip(sh, "servers_down");
 		return;
@@ -364,7 +364,7 @@ shadow_finish_try(struct shadow *sh, enum try_outcome o, bool reuse)
 
 	evtimer_del(&sh->timer);
 	evtimer_del(&sh->deadline);
-	if (rt != NULL && sh->ticket.admitted)
+	if (sh->ticket.admitted)
 		breaker_report(&rt->breaker, clock_now_ms(), &sh->ticket, o,
 		    clock_now_ms() - sh->try_start_ms);
 	if (o < OUTCOME_CLIENT_GONE)

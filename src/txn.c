@@ -505,10 +505,6 @@ txn_try(struct txn *t)
 	struct upstream_rt *rt = t->up->rt;
 
 	t->wait = TXN_WAIT_NONE;
-	if (rt == NULL) {
-		txn_send_try(t);
-		return;
-	}
 	if (upstream_rt_all_down(rt)) {
 		txn_unavailable(t, METRICS_REJECT__COUNT, true);
 		return;
@@ -711,7 +707,7 @@ txn_report(struct txn *t, enum try_outcome o)
 {
 	uint64_t dur_ms;
 
-	if (t->up == NULL || t->up->rt == NULL || !t->ticket.admitted)
+	if (t->up == NULL || !t->ticket.admitted)
 		return;
 	dur_ms = (txn_now_us() - t->try_start_us) / 1000u;
 	breaker_report(&t->up->rt->breaker, txn_now_ms(), &t->ticket, o, dur_ms);
@@ -738,7 +734,7 @@ txn_send_try(struct txn *t)
 	t->wait = TXN_WAIT_NONE;
 	n = up->nservers;
 	for (size_t i = 0; i < n; i++) {
-		w->usable[i] = rt == NULL || upstream_rt_server_up(rt, i);
+		w->usable[i] = upstream_rt_server_up(rt, i);
 		any |= w->usable[i];
 	}
 	if (!any)
@@ -768,7 +764,7 @@ txn_send_try(struct txn *t)
 	t->try_start_us = txn_now_us();
 	t->resp_scan_pos = 0;
 	/* Once per upstream (a stale-connection retry is not a new first try). */
-	if (rt != NULL && !t->first_counted) {
+	if (!t->first_counted) {
 		t->first_counted = true;
 		budget_first_try(&rt->budget, txn_now_ms());
 	}
@@ -1563,8 +1559,6 @@ txn_breaker_closed(struct upstream_rt *rt)
 	enum breaker_state st;
 	bool dry_run;
 
-	if (rt == NULL)
-		return true;
 	st = breaker_state_now(&rt->breaker, txn_now_ms(), &dry_run);
 	return dry_run || st == BREAKER_CLOSED || st == BREAKER_FORCED_CLOSED;
 }
@@ -1638,7 +1632,7 @@ txn_retry(struct txn *t, enum try_outcome o, int status,
 		txn_schedule(t, 0);
 		return true;
 	case RETRY_YES:
-		if (rt != NULL && !budget_try_spend(&rt->budget, txn_now_ms())) {
+		if (!budget_try_spend(&rt->budget, txn_now_ms())) {
 			txn_budget_exhausted(t);
 			return false;
 		}

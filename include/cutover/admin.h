@@ -7,7 +7,6 @@
 #ifndef CUTOVER_ADMIN_H
 #define CUTOVER_ADMIN_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,12 +19,11 @@ struct shadow_log;
 struct strbuf;
 
 /*
- * What the admin API may look at. Owner: the server. `cfg` changes on a
- * reload: read it with admin_view_cfg() (a reference, under cfg_mu).
+ * What the admin API may look at. Owner: the server. The generation
+ * served changes on a reload: each call reads its own from `current`.
  */
 struct admin_view {
-	pthread_mutex_t cfg_mu;
-	struct config *cfg;		  /* the running generation (a reference) */
+	struct config_current *current;	  /* borrowed from the reload state */
 	/* POST /reload: run a reload, fill `answer`; 0 ok, -1 refused. */
 	int (*reload)(void *arg, struct strbuf *answer);
 	void *reload_arg;
@@ -38,11 +36,6 @@ struct admin_view {
 	void (*extra_metrics)(struct strbuf *out, void *arg);
 	void *extra_arg;
 };
-
-/* The running generation, referenced (config_unref it). */
-struct config *admin_view_cfg(struct admin_view *v);
-/* Serve `cfg` from now on (takes a reference; drops the old one). */
-void admin_view_set_cfg(struct admin_view *v, struct config *cfg);
 
 struct admin;
 

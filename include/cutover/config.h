@@ -13,6 +13,7 @@
 #ifndef CUTOVER_CONFIG_H
 #define CUTOVER_CONFIG_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,7 +102,7 @@ struct upstream_conf {
 	struct breaker_params breaker; /* probe_lease_ms = response_timeout_ms */
 	struct retry_conf retry;
 	struct health_check_conf health_check;
-	struct upstream_rt *rt; /* runtime state; attached before serving (NULL in tests) */
+	struct upstream_rt *rt; /* runtime state (pools too): attached before serving; NULL only in unit tests, which never proxy */
 	size_t index; /* position in config.upstreams */
 	unsigned id;  /* metrics slot */
 	struct conf_mark mark;
@@ -355,6 +356,24 @@ struct config {
 	struct route_conf *routes;
 	size_t nroutes;
 };
+
+/*
+ * The generation served now, for threads that read it while a reload may
+ * swap it: each read takes a reference under `mu`. One per process (the
+ * reload state holds it; the admin API borrows it). Owner: whoever called
+ * config_current_init; it holds one reference until config_current_free.
+ */
+struct config_current {
+	pthread_mutex_t mu;
+	struct config *cfg;
+};
+
+void config_current_init(struct config_current *c, struct config *cfg);
+void config_current_free(struct config_current *c);
+/* The generation served now, referenced (config_unref it). */
+struct config *config_current_get(struct config_current *c);
+/* Serve `cfg` from now on (takes a reference; drops the old one). */
+void config_current_set(struct config_current *c, struct config *cfg);
 
 /*
  * Diagnostics gathered while loading: every error and warning, each

@@ -30,19 +30,16 @@
 #include "cutover/config.h"
 #include "cutover/strbuf.h"
 
-struct admin_view;
 struct health_checker;
 struct worker;
 struct worker_shared;
 
 struct reload {
 	pthread_mutex_t one;	      /* held through a whole reload */
-	pthread_mutex_t mu;	      /* guards cfg */
-	struct config *cfg;	      /* the generation served: the server's reference */
+	struct config_current current; /* the generation served (its own reference) */
 	struct worker *workers;	      /* borrowed */
 	unsigned nworkers;
 	struct worker_shared *shared; /* borrowed */
-	struct admin_view *view;      /* borrowed; NULL without the admin API */
 	struct health_checker **health; /* borrowed: the server's checker, replaced on reload */
 	struct conf_ids ids;
 	atomic_bool closed;	      /* draining: no more reloads */
@@ -50,11 +47,11 @@ struct reload {
 	_Atomic uint64_t failed;
 };
 
-/* Before serving: `cfg` is the first generation (its slots are taken here). */
+/* Before serving: `cfg` is the first generation (referenced; its slots are taken here). */
 void reload_init(struct reload *r, struct config *cfg);
 void reload_free(struct reload *r);
 /*
- * Load r->cfg->path again and switch to it. `source` ("SIGHUP", "admin",
+ * Load the served generation's file again and switch to it. `source` ("SIGHUP", "admin",
  * "watch") goes in the log. `answer` (may be NULL) gets "configuration
  * OK\n" and the changes, or the errors. 0 ok, -1 refused.
  */
