@@ -16,7 +16,7 @@ check() {
 	if [ $rc -ne 0 ]; then
 		tail -30 "$dir/check.out"
 		for f in $(find "$dir/tests" -name '*.trs'); do
-			grep -qE '^:test-result: (FAIL|ERROR)' "$f" && { echo "--- ${f%.trs}.log"; tail -80 "${f%.trs}.log"; }
+			grep -qE '^:test-result: (FAIL|ERROR)' "$f" && { echo "--- ${f%.trs}.log"; tail -80 "${f%.trs}.log"; grep -E '^FAILED ' "${f%.trs}.log"; }
 		done
 	fi
 	return $rc

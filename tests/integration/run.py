@@ -132,6 +132,7 @@ class Runner:
         self.procs = set()
         self.base = tempfile.mkdtemp(prefix="cutover-it-")
         self.kept = []
+        self.failed = []  # (name, reason), repeated after the run: logs can be long
         self.interrupted = False
 
     def report(self, t, status, reason, log):
@@ -143,6 +144,7 @@ class Runner:
                 print("SKIP %s: %s" % (t["name"], reason))
             else:
                 print("FAIL %s: %s" % (t["name"], reason))
+                self.failed.append((t["name"], reason))
                 if log:
                     if len(log) > MAX_LOG:
                         log = "... (%d bytes cut)\n" % (len(log) - MAX_LOG) + log[-MAX_LOG:]
@@ -253,6 +255,9 @@ class Runner:
                 if full not in self.kept:
                     shutil.rmtree(full, ignore_errors=True)
             print("logs of failed tests kept in %s" % self.base)
+        # A CI log keeps only its tail; name every failure there again.
+        for name, reason in self.failed:
+            print("FAILED %s: %s" % (name, " ".join(reason.split())[:500]))
         c = self.counts
         print("integration: %d passed, %d failed, %d skipped" % (c["pass"], c["fail"], c["skip"]))
         return 1 if c["fail"] or self.interrupted else 0
