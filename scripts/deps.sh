@@ -4,7 +4,7 @@
 set -eu
 want="autoconf automake libtool pkg-config make gcc libevent-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev libsystemd-dev libcmocka-dev python3 curl"
 case "${1:-build}" in
-test) want="$want clang valgrind libclang-rt-14-dev prometheus" ;;
+test) want="$want clang valgrind libclang-rt-14-dev prometheus openssl" ;;
 bench) want="$want nginx-light haproxy wrk util-linux" ;;
 esac
 missing=""

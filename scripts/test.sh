@@ -50,7 +50,7 @@ if command -v valgrind >/dev/null 2>&1 && [ "${CUTOVER_SKIP_VALGRIND:-0}" != 1 ]
 	echo "== valgrind: integration slice"
 	CUTOVER_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99" \
 		CUTOVER_BIN="$(pwd)/src/cutover" CUTOVER_SRCDIR="$(pwd)" \
-		python3 tests/integration/run.py -j2 keepalive bodies routing headers upgrade fallback test_shadow.test_copy_ test_shadow.test_comparison test_shadow.test_copies_without test_shadow.test_the_primary_answer test_migration.test_candidates_collapse test_reload.test_post_reload test_reload.test_kept_upstream test_reload.test_websocket test_reload.test_request_in_flight >build-extra/valgrind.log 2>&1 || status=1
+		python3 tests/integration/run.py -j2 keepalive bodies routing headers upgrade fallback test_shadow.test_copy_ test_shadow.test_comparison test_shadow.test_copies_without test_shadow.test_the_primary_answer test_migration.test_candidates_collapse test_reload.test_post_reload test_reload.test_kept_upstream test_reload.test_websocket test_reload.test_request_in_flight test_tls.test_https_request test_tls.test_tls_upstream_connections test_tls.test_health_checks test_tls.test_unverifiable test_tls.test_reload_serves test_tls.test_websocket >build-extra/valgrind.log 2>&1 || status=1
 	grep -E '^(FAIL|integration:)' build-extra/valgrind.log
 fi
 

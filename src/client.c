@@ -52,7 +52,7 @@ static const char *const client_state_names[] = {
 };
 
 void
-client_accept(struct worker *w, size_t listener, int fd,
+client_accept(struct worker *w, size_t listener, SSL *ssl, int fd,
     const struct sockaddr *sa)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
@@ -69,6 +69,10 @@ client_accept(struct worker *w, size_t listener, int fd,
 	else
 		strcpy(c->addr, "unknown");
 	stream_init(&c->s, w->base, fd, &client_ops, c);
+	if (ssl != NULL) {
+		c->tls = true;
+		stream_tls_start(&c->s, ssl);
+	}
 	evtimer_assign(&c->timer, w->base, client_timercb, c);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
 	w->nclients++;

@@ -45,6 +45,8 @@ static const struct change_form change_forms[] = {
 	[CONF_CHANGE_LISTENER_ADDED] = { "listener_added", "listener added", "" },
 	[CONF_CHANGE_LISTENER_REMOVED] = { "listener_removed",
 	    "listener removed", "" },
+	[CONF_CHANGE_LISTENER_CHANGED] = { "listener_changed",
+	    "listener changed", "" },
 };
 
 static void diff_add(struct conf_diff *d, enum conf_change_kind k,
@@ -102,7 +104,8 @@ static void diff_routes(struct conf_diff *d, const struct config *old,
     const struct config *new);
 static void diff_upstreams(struct conf_diff *d, const struct config *old,
     const struct config *new);
-static bool listener_has(const struct config *c, const char *address);
+static const struct listener_conf *listener_find(const struct config *c,
+    const char *address);
 static void diff_listeners(struct conf_diff *d, const struct config *old,
     const struct config *new);
 
@@ -247,6 +250,16 @@ health_same(const struct health_check_conf *a,
 	    a->unhealthy == b->unhealthy;
 }
 
+/* Settings, not file contents: a renewed CA under one name is used, not a change. */
+static bool
+tls_same(const struct upstream_tls_conf *a, const struct upstream_tls_conf *b)
+{
+	if (a->enabled != b->enabled)
+		return false;
+	return !a->enabled || (a->verify == b->verify && str_same(a->ca, b->ca) &&
+	    str_same(a->sni, b->sni));
+}
+
 static bool
 timeouts_same(const struct upstream_conf *a, const struct upstream_conf *b)
 {
@@ -284,6 +297,8 @@ conf_upstream_same(const struct upstream_conf *a,
 		r = "timeouts";
 	else if (!bulkhead_same(a, b))
 		r = "bulkhead";
+	else if (!tls_same(&a->tls, &b->tls))
+		r = "tls";
 	if (why != NULL)
 		*why = r;
 	return r == NULL;
@@ -659,14 +674,32 @@ diff_routes(struct conf_diff *d, const struct config *old,
 
 /* ---- listeners: by address as written */
 
-static bool
-listener_has(const struct config *c, const char *address)
+static const struct listener_conf *
+listener_find(const struct config *c, const char *address)
 {
 	for (size_t i = 0; i < c->nlisteners; i++) {
 		if (str_same(c->listeners[i].address, address))
-			return true;
+			return &c->listeners[i];
 	}
-	return false;
+	return NULL;
+}
+
+/* As for upstreams, renewed files under the same names are no change. */
+static bool
+listener_tls_same(const struct listener_tls_conf *a,
+    const struct listener_tls_conf *b)
+{
+	if (a->enabled != b->enabled)
+		return false;
+	if (!a->enabled)
+		return true;
+	if (a->min_version != b->min_version || a->ncerts != b->ncerts)
+		return false;
+	for (size_t i = 0; i < a->ncerts; i++)
+		if (!str_same(a->certs[i].cert, b->certs[i].cert) ||
+		    !str_same(a->certs[i].key, b->certs[i].key))
+			return false;
+	return true;
 }
 
 static void
@@ -674,12 +707,17 @@ diff_listeners(struct conf_diff *d, const struct config *old,
     const struct config *new)
 {
 	for (size_t i = 0; i < new->nlisteners; i++) {
-		if (!listener_has(old, new->listeners[i].address))
-			diff_add(d, CONF_CHANGE_LISTENER_ADDED,
-			    new->listeners[i].address, NULL);
+		const struct listener_conf *l = &new->listeners[i];
+		const struct listener_conf *o = listener_find(old, l->address);
+
+		if (o == NULL)
+			diff_add(d, CONF_CHANGE_LISTENER_ADDED, l->address, NULL);
+		else if (!listener_tls_same(&o->tls, &l->tls))
+			diff_add(d, CONF_CHANGE_LISTENER_CHANGED, l->address,
+			    xstrdup("tls"));
 	}
 	for (size_t i = 0; i < old->nlisteners; i++) {
-		if (!listener_has(new, old->listeners[i].address))
+		if (listener_find(new, old->listeners[i].address) == NULL)
 			diff_add(d, CONF_CHANGE_LISTENER_REMOVED,
 			    old->listeners[i].address, NULL);
 	}

@@ -18,6 +18,7 @@
  * keep one entry a line, starting `{ SEC_..., "name", CONF_T_...`.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -46,6 +47,7 @@
 #include "cutover/retry.h"
 #include "cutover/shadow_compare.h"
 #include "cutover/strbuf.h"
+#include "cutover/tls.h"
 #include "cutover/upstream_rt.h"
 
 #define CONF_LOAD_MAX_FILE (64u << 20)	 /* the configuration itself */
@@ -63,6 +65,9 @@ enum conf_section {
 	SEC_UPSTREAM,
 	SEC_SERVER,
 	SEC_LISTENER,
+	SEC_LISTENER_TLS,
+	SEC_TLS_CERT,
+	SEC_UPSTREAM_TLS,
 	SEC_ROUTE,
 	SEC_MATCH,
 	SEC_COND, /* the mapping form of a header, cookie or query condition */
@@ -95,7 +100,6 @@ enum conf_type {
 	CONF_T_SECTION,	 /* a nested mapping at `off`, schema `sub` */
 	CONF_T_CUSTOM,	 /* handler `fn` */
 	CONF_T_RATIO,	 /* "50%": parts per million, uint32_t */
-	CONF_T_UNSUPPORTED,
 };
 
 #define CONF_F_REQUIRED 0x01
@@ -163,6 +167,9 @@ static conf_load_fn conf_load_route_shadow, conf_load_shadow_upstream;
 static conf_load_fn conf_load_shadow_percent, conf_load_shadow_methods;
 static conf_load_fn conf_load_shadow_compare, conf_load_ignore_headers;
 static conf_load_fn conf_load_ignore_json_fields;
+static conf_load_fn conf_load_listener_tls, conf_load_tls_certificates;
+static conf_load_fn conf_load_tls_min_version, conf_load_tls_cert_file;
+static conf_load_fn conf_load_upstream_tls, conf_load_tls_ca, conf_load_tls_sni;
 static void conf_load_inherit(struct upstream_conf *u,
     const struct upstream_conf *d);
 static void conf_load_check_upstream(struct conf_load_ctx *x,
@@ -171,7 +178,6 @@ static void conf_load_check_upstream(struct conf_load_ctx *x,
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
 #define NOWHERE 0, 0
 #define ANY 0, UINT64_MAX
-#define UNSUPPORTED NULL, NOWHERE, ANY, SEC_NONE, NULL, 0
 
 /*
  * The schema: every key of every section. Columns: section, name, type,
@@ -204,7 +210,11 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_ADMIN, "token_file", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_admin_token_file, 0 },
 
 	{ SEC_LISTENER, "address", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_listener_address, CONF_F_REQUIRED },
-	{ SEC_LISTENER, "tls", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_LISTENER, "tls", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_listener_tls, 0 },
+	{ SEC_LISTENER_TLS, "certificates", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_tls_certificates, CONF_F_REQUIRED },
+	{ SEC_LISTENER_TLS, "min_version", CONF_T_CUSTOM, "TLSv1.2", NOWHERE, ANY, SEC_NONE, conf_load_tls_min_version, 0 },
+	{ SEC_TLS_CERT, "cert", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_tls_cert_file, CONF_F_REQUIRED },
+	{ SEC_TLS_CERT, "key", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_tls_cert_file, CONF_F_REQUIRED },
 
 	{ SEC_LIMITS, "max_connections", CONF_T_UINT, "10000", AT(struct limits_conf, max_connections), 1, 1000000, SEC_NONE, NULL, 0 },
 	{ SEC_LIMITS, "max_header_bytes", CONF_T_SIZE, "32KiB", AT(struct limits_conf, max_header_bytes), 1, 1 << 20, SEC_NONE, NULL, CONF_F_NONZERO },
@@ -228,7 +238,10 @@ static const struct conf_key conf_schema[] = {
 	{ SEC_UPSTREAM_TIMEOUTS, "breaker", CONF_T_SECTION, NULL, AT(struct upstream_conf, breaker), ANY, SEC_BREAKER, NULL, 0 },
 	{ SEC_UPSTREAM_TIMEOUTS, "retry", CONF_T_SECTION, NULL, AT(struct upstream_conf, retry), ANY, SEC_RETRY, NULL, 0 },
 	{ SEC_UPSTREAM_TIMEOUTS, "health_check", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_health_check, 0 },
-	{ SEC_UPSTREAM_TIMEOUTS, "tls", CONF_T_UNSUPPORTED, UNSUPPORTED },
+	{ SEC_UPSTREAM, "tls", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_upstream_tls, 0 },
+	{ SEC_UPSTREAM_TLS, "verify", CONF_T_BOOL, "true", AT(struct upstream_tls_conf, verify), ANY, SEC_NONE, NULL, 0 },
+	{ SEC_UPSTREAM_TLS, "ca", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_tls_ca, 0 },
+	{ SEC_UPSTREAM_TLS, "sni", CONF_T_CUSTOM, NULL, NOWHERE, ANY, SEC_NONE, conf_load_tls_sni, 0 },
 
 	{ SEC_BREAKER, "mode", CONF_T_ENUM, "enforce", AT(struct breaker_params, mode), ANY, SEC_NONE, NULL, 0 },
 	{ SEC_BREAKER, "consecutive_failures", CONF_T_UINT, "5", AT(struct breaker_params, consecutive_failures), 1, 1000000, SEC_NONE, NULL, 0 },
@@ -886,20 +899,13 @@ conf_load_walk(struct conf_load_ctx *x, void *obj, const struct conf_node *map,
 		const struct conf_key *k = conf_load_find(s1, s2, key->text);
 		struct conf_check_suggest s;
 
-		if (k != NULL && k->type == CONF_T_UNSUPPORTED) {
-			conf_load_err(x, key,
-			    "key \"%s\" is not supported in this version",
-			    key->text);
-			continue;
-		}
 		if (k != NULL)
 			continue;
 		conf_check_suggest_init(&s, key->text);
 		for (size_t j = 0; j < CONF_SCHEMA_N; j++) {
 			const struct conf_key *c = &conf_schema[j];
 
-			if ((c->sec == s1 || c->sec == s2) &&
-			    c->type != CONF_T_UNSUPPORTED)
+			if (c->sec == s1 || c->sec == s2)
 				conf_check_suggest_add(&s, c->name);
 		}
 		if (s.best != NULL)
@@ -914,8 +920,7 @@ conf_load_walk(struct conf_load_ctx *x, void *obj, const struct conf_node *map,
 		const struct conf_key *k = &conf_schema[i];
 		const struct conf_node *key = NULL, *val = NULL;
 
-		if ((k->sec != s1 && k->sec != s2) ||
-		    k->type == CONF_T_UNSUPPORTED)
+		if (k->sec != s1 && k->sec != s2)
 			continue;
 		for (size_t j = 0; !empty && j < map->npairs; j++) {
 			if (strcmp(map->pairs[j].key->text, k->name) == 0) {
@@ -1431,6 +1436,173 @@ conf_load_server_address(struct conf_load_ctx *x, void *obj,
 		&s->addr, &s->addrlen, &any) == -1)
 		return;
 	s->address = xstrdup(val->text);
+}
+
+/* ---- tls */
+
+/*
+ * A listener's `tls`: the certificates, read and checked now, so a bad
+ * file is this file's error and a reload picks up renewed ones.
+ */
+static void
+conf_load_listener_tls(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct listener_conf *l = obj;
+	struct listener_tls_conf *t = &l->tls;
+	size_t errors = x->diag->nerrors;
+	struct tls_cert_files *files;
+	char err[512];
+	struct tls_fault bad;
+
+	if (!conf_load_is_map(x, val))
+		return;
+	t->enabled = true;
+	t->mark = key->mark;
+	conf_load_walk(x, t, val, SEC_LISTENER_TLS, SEC_NONE, true);
+	if (x->diag->nerrors != errors || t->ncerts == 0 ||
+	    (x->flags & CONFIG_LOAD_NO_FILES))
+		return;
+	files = xcalloc(t->ncerts, sizeof(*files));
+	for (size_t i = 0; i < t->ncerts; i++) {
+		files[i].cert = t->certs[i].cert;
+		files[i].key = t->certs[i].key;
+	}
+	t->ctx = tls_server_new(files, t->ncerts, t->min_version, err,
+	    sizeof(err), &bad);
+	if (t->ctx == NULL)
+		config_diag_error(x->diag, x->file, bad.key_file ?
+		    t->certs[bad.cert].key_mark : t->certs[bad.cert].mark, "%s", err);
+	free(files);
+}
+
+static void
+conf_load_tls_certificates(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct listener_tls_conf *t = obj;
+
+	(void)key;
+	if (conf_yaml_is_null(val) ||
+	    (val->kind == CONF_NODE_SEQ && val->nitems == 0)) {
+		conf_load_err(x, val, "tls needs at least one certificate");
+		return;
+	}
+	if (!conf_load_is_seq(x, val))
+		return;
+	t->certs = xcalloc(val->nitems, sizeof(*t->certs));
+	for (size_t i = 0; i < val->nitems; i++) {
+		const struct conf_node *it = val->items[i];
+		struct tls_cert_conf *c = &t->certs[t->ncerts];
+
+		if (it->kind != CONF_NODE_MAP) {
+			if (it->kind != CONF_NODE_BAD)
+				conf_load_err(x, it, "expected a certificate: "
+				    "{ cert: FILE, key: FILE }");
+			continue;
+		}
+		t->ncerts++;
+		c->mark = it->mark;
+		conf_load_walk(x, c, it, SEC_TLS_CERT, SEC_NONE, true);
+	}
+}
+
+static void
+conf_load_tls_cert_file(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct tls_cert_conf *c = obj;
+	char **slot = strcmp(key->text, "cert") == 0 ? &c->cert : &c->key;
+
+	if (conf_load_string(x, val, "a file name") == NULL)
+		return;
+	if (slot == &c->key)
+		c->key_mark = val->mark;
+	free(*slot);
+	*slot = conf_load_resolve(x, val->text);
+}
+
+static void
+conf_load_tls_min_version(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct listener_tls_conf *t = obj;
+	char show[64];
+
+	(void)key;
+	if (conf_load_string(x, val, "TLSv1.2 or TLSv1.3") == NULL)
+		return;
+	if (strcmp(val->text, "TLSv1.2") == 0)
+		t->min_version = TLS1_2_VERSION;
+	else if (strcmp(val->text, "TLSv1.3") == 0)
+		t->min_version = TLS1_3_VERSION;
+	else
+		conf_load_err(x, val, "expected TLSv1.2 or TLSv1.3, got \"%s\"",
+		    conf_load_show(val->text, show, sizeof(show)));
+}
+
+/* An upstream's `tls`: one client context, its trust store read now. */
+static void
+conf_load_upstream_tls(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct upstream_conf *u = obj;
+	struct upstream_tls_conf *t = &u->tls;
+	size_t errors = x->diag->nerrors;
+	char err[512];
+
+	if (!conf_yaml_is_null(val) && !conf_load_is_map(x, val))
+		return;
+	t->enabled = true;
+	t->mark = key->mark;
+	conf_load_walk(x, t, conf_yaml_is_null(val) ? NULL : val,
+	    SEC_UPSTREAM_TLS, SEC_NONE, true);
+	if (x->diag->nerrors != errors || (x->flags & CONFIG_LOAD_NO_FILES))
+		return;
+	t->ctx = tls_client_new(t->verify, t->ca, err, sizeof(err));
+	if (t->ctx == NULL)
+		config_diag_error(x->diag, x->file, t->mark, "%s", err);
+}
+
+static void
+conf_load_tls_ca(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct upstream_tls_conf *t = obj;
+
+	(void)key;
+	if (conf_load_string(x, val, "a file name") == NULL)
+		return;
+	free(t->ca);
+	t->ca = conf_load_resolve(x, val->text);
+	if (!(x->flags & CONFIG_LOAD_NO_FILES) && access(t->ca, R_OK) == -1)
+		conf_load_err(x, val, "cannot read ca \"%s\": %s", t->ca,
+		    strerror(errno));
+}
+
+/* A DNS name (letters, digits, '-', '.'), as SNI carries it. */
+static void
+conf_load_tls_sni(struct conf_load_ctx *x, void *obj,
+    const struct conf_node *key, const struct conf_node *val)
+{
+	struct upstream_tls_conf *t = obj;
+	char show[64];
+
+	(void)key;
+	if (conf_load_string(x, val, "a host name") == NULL)
+		return;
+	for (const char *p = val->text; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.') {
+			conf_load_err(x, val, "sni \"%s\" is not a host name",
+			    conf_load_show(val->text, show, sizeof(show)));
+			return;
+		}
+	if (val->len > 253) {
+		conf_load_err(x, val, "sni is longer than 253 bytes");
+		return;
+	}
+	free(t->sni);
+	t->sni = xstrdup(val->text);
 }
 
 /* ---- correlation, access_log, admin */
@@ -2887,8 +3059,17 @@ config_free(struct config *c)
 		return;
 	/* Runtime state is shared between generations: give this one's back. */
 	upstream_rt_detach(c);
-	for (size_t i = 0; i < c->nlisteners; i++)
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		struct listener_tls_conf *t = &c->listeners[i].tls;
+
 		free(c->listeners[i].address);
+		for (size_t j = 0; j < t->ncerts; j++) {
+			free(t->certs[j].cert);
+			free(t->certs[j].key);
+		}
+		free(t->certs);
+		tls_server_free(t->ctx);
+	}
 	free(c->listeners);
 	for (size_t i = 0; i < c->nupstreams; i++) {
 		struct upstream_conf *u = &c->upstreams[i];
@@ -2900,6 +3081,9 @@ config_free(struct config *c)
 		free(u->servers);
 		free(u->name);
 		free(u->health_check.path);
+		free(u->tls.ca);
+		free(u->tls.sni);
+		tls_client_free(u->tls.ctx);
 	}
 	free(c->upstreams);
 	for (size_t i = 0; i < c->nroutes; i++)

@@ -47,7 +47,10 @@
 #include "cutover/health.h"
 #include "cutover/log.h"
 #include "cutover/strbuf.h"
+#include "cutover/tls.h"
 #include "cutover/upstream_rt.h"
+
+#include <openssl/err.h>
 
 /* Servers' first checks are this far apart, so they do not go in one burst. */
 #define HEALTH_SPREAD_MS 3
@@ -60,6 +63,7 @@
 enum health_state {
 	HEALTH_IDLE = 0,   /* no check running; fd == -1 */
 	HEALTH_CONNECTING, /* non-blocking connect in progress */
+	HEALTH_HANDSHAKE,  /* TLS upstreams: the handshake, as requests make it */
 	HEALTH_SENDING,	   /* writing the request */
 	HEALTH_READING,	   /* waiting for the status line */
 };
@@ -84,6 +88,7 @@ struct health_probe {
 
 	enum health_state state;
 	int fd;
+	SSL *ssl; /* over TLS while a check runs; owned */
 	struct event tick;     /* every interval_ms */
 	struct event deadline; /* timeout_ms after a check started */
 	struct event io;       /* fd readable/writable; re-assigned each wait */
@@ -127,6 +132,8 @@ static void health_deadlinecb(evutil_socket_t fd, short what, void *arg);
 static void health_iocb(evutil_socket_t fd, short what, void *arg);
 static void health_check_begin(struct health_probe *p);
 static void health_wait(struct health_probe *p, short what);
+static void health_connected(struct health_probe *p);
+static void health_handshake(struct health_probe *p);
 static void health_send(struct health_probe *p);
 static void health_recv(struct health_probe *p);
 static int health_status_parse(const char *b, size_t len, int *code);
@@ -325,6 +332,8 @@ health_free(struct health_checker *h)
 		event_del(&p->tick);
 		event_del(&p->deadline);
 		event_del(&p->io);
+		SSL_free(p->ssl);
+		p->ssl = NULL;
 		if (p->fd != -1) {
 			close(p->fd);
 			p->fd = -1;
@@ -394,6 +403,7 @@ health_state_name(enum health_state s)
 	switch (s) {
 	case HEALTH_IDLE: return "idle";
 	case HEALTH_CONNECTING: return "connecting";
+	case HEALTH_HANDSHAKE: return "handshake";
 	case HEALTH_SENDING: return "sending";
 	case HEALTH_READING: return "reading";
 	}
@@ -413,8 +423,12 @@ health_set_state(struct health_probe *p, enum health_state to)
 	case HEALTH_CONNECTING:
 		ok = p->state == HEALTH_IDLE;
 		break;
-	case HEALTH_SENDING:
+	case HEALTH_HANDSHAKE:
 		ok = p->state == HEALTH_IDLE || p->state == HEALTH_CONNECTING;
+		break;
+	case HEALTH_SENDING:
+		ok = p->state == HEALTH_IDLE || p->state == HEALTH_CONNECTING ||
+		    p->state == HEALTH_HANDSHAKE;
 		break;
 	case HEALTH_READING:
 		ok = p->state == HEALTH_SENDING;
@@ -479,8 +493,10 @@ health_iocb(evutil_socket_t fd, short what, void *arg)
 			    health_errno_reason(err, why, sizeof(why), "connect"));
 			return;
 		}
-		health_set_state(p, HEALTH_SENDING);
-		health_send(p);
+		health_connected(p);
+		break;
+	case HEALTH_HANDSHAKE:
+		health_handshake(p);
 		break;
 	case HEALTH_SENDING:
 		health_send(p);
@@ -514,8 +530,7 @@ health_check_begin(struct health_probe *p)
 	}
 	if (connect(p->fd, (const struct sockaddr *)&p->srv->addr,
 		p->srv->addrlen) == 0) {
-		health_set_state(p, HEALTH_SENDING);
-		health_send(p);
+		health_connected(p);
 		return;
 	}
 	e = errno; /* health_set_state() may log */
@@ -537,6 +552,78 @@ health_wait(struct health_probe *p, short what)
 	event_add(&p->io, NULL);
 }
 
+/* TCP is up: over TLS the handshake comes first, as a request's would. */
+static void
+health_connected(struct health_probe *p)
+{
+	const struct upstream_tls_conf *tls = &p->up->tls;
+	const char *name = tls->sni != NULL ? tls->sni : p->srv->host;
+
+	if (!tls->enabled) {
+		health_set_state(p, HEALTH_SENDING);
+		health_send(p);
+		return;
+	}
+	health_set_state(p, HEALTH_HANDSHAKE);
+	if (tls->ctx == NULL || (p->ssl = tls_client_ssl(tls->ctx, name, name)) == NULL) {
+		health_check_end(p, false, "TLS setup failed");
+		return;
+	}
+	(void)SSL_set_fd(p->ssl, p->fd);
+	health_handshake(p);
+}
+
+/*
+ * After an SSL call returned `rc` <= 0: wait when it asks to (true), else
+ * end the check with `what` and OpenSSL's reason (false).
+ */
+static bool
+health_tls_wait(struct health_probe *p, int rc, const char *what)
+{
+	char why[128], err[96];
+	long vr;
+
+	switch (SSL_get_error(p->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		health_wait(p, EV_READ);
+		return true;
+	case SSL_ERROR_WANT_WRITE:
+		health_wait(p, EV_WRITE);
+		return true;
+	case SSL_ERROR_ZERO_RETURN:
+		health_check_end(p, false, p->got == 0 ? "closed before status" :
+		    "bad status line");
+		return false;
+	default:
+		vr = SSL_get_verify_result(p->ssl);
+		if (vr != X509_V_OK)
+			snprintf(why, sizeof(why), "%s: certificate verify failed: %s",
+			    what, X509_verify_cert_error_string(vr));
+		else
+			snprintf(why, sizeof(why), "%s: %s", what,
+			    tls_error_text(err, sizeof(err))[0] != '\0' ? err :
+			    "connection closed");
+		ERR_clear_error();
+		health_check_end(p, false, why);
+		return false;
+	}
+}
+
+static void
+health_handshake(struct health_probe *p)
+{
+	int rc;
+
+	ERR_clear_error();
+	rc = SSL_do_handshake(p->ssl);
+	if (rc == 1) {
+		health_set_state(p, HEALTH_SENDING);
+		health_send(p);
+		return;
+	}
+	(void)health_tls_wait(p, rc, "TLS handshake failed");
+}
+
 static void
 health_send(struct health_probe *p)
 {
@@ -544,6 +631,19 @@ health_send(struct health_probe *p)
 	ssize_t n;
 
 	while (p->sent < p->req_len) {
+		if (p->ssl != NULL) {
+			int rc;
+
+			ERR_clear_error();
+			rc = SSL_write(p->ssl, p->req + p->sent,
+			    (int)(p->req_len - p->sent));
+			if (rc <= 0) {
+				(void)health_tls_wait(p, rc, "TLS send");
+				return;
+			}
+			p->sent += (size_t)rc;
+			continue;
+		}
 		n = send(p->fd, p->req + p->sent, p->req_len - p->sent,
 		    MSG_NOSIGNAL);
 		if (n == -1) {
@@ -571,7 +671,21 @@ health_recv(struct health_probe *p)
 	int code, r;
 
 	for (;;) {
-		n = recv(p->fd, p->status + p->got, sizeof(p->status) - p->got, 0);
+		if (p->ssl != NULL) {
+			int rc;
+
+			ERR_clear_error();
+			rc = SSL_read(p->ssl, p->status + p->got,
+			    (int)(sizeof(p->status) - p->got));
+			if (rc <= 0) {
+				(void)health_tls_wait(p, rc, "TLS receive");
+				return;
+			}
+			n = rc;
+		} else {
+			n = recv(p->fd, p->status + p->got,
+			    sizeof(p->status) - p->got, 0);
+		}
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -640,6 +754,11 @@ health_check_end(struct health_probe *p, bool ok, const char *reason)
 {
 	event_del(&p->io);
 	event_del(&p->deadline);
+	if (p->ssl != NULL) {
+		SSL_free(p->ssl); /* no close_notify: the check just ends */
+		p->ssl = NULL;
+		ERR_clear_error();
+	}
 	if (p->fd != -1) {
 		close(p->fd);
 		p->fd = -1;

@@ -18,13 +18,15 @@ pool_server_init(struct pool_server *ps, struct upstream_rt *rt,
 	memcpy(&ps->addr, &server->addr, sizeof(ps->addr));
 	ps->addrlen = server->addrlen;
 	ps->address = xstrdup(server->address);
+	ps->host = xstrdup(server->host);
 }
 
 void
 pool_server_free(struct pool_server *ps)
 {
 	free(ps->address);
-	ps->address = NULL;
+	free(ps->host);
+	ps->address = ps->host = NULL;
 }
 
 void

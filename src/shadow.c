@@ -299,7 +299,7 @@ shadow_start_try(struct shadow *sh, struct pool_server *ps, bool fresh)
 
 	sh->uc = fresh ? NULL : upconn_take_idle(ps, &shadow_up_ops, sh);
 	if (sh->uc == NULL) {
-		sh->uc = upconn_connect(w, ps, &shadow_up_ops, sh);
+		sh->uc = upconn_connect(w, ps, &sh->up->tls, &shadow_up_ops, sh);
 		if (sh->uc == NULL) {
 			shadow_fail(sh, OUTCOME_CONNECT_FAILURE,
 			    "cannot connect to shadow upstream");
@@ -566,7 +566,8 @@ shadow_up_event(struct stream *s, enum stream_event ev, void *arg)
 		break;
 	case STREAM_EV_ERROR:
 		if (sh->state == SHADOW_S_CONNECTING)
-			shadow_fail(sh, OUTCOME_CONNECT_FAILURE, "connect failed");
+			shadow_fail(sh, OUTCOME_CONNECT_FAILURE,
+			    s->ssl != NULL ? "TLS handshake failed" : "connect failed");
 		else if (sh->state == SHADOW_S_WAIT_HEAD)
 			shadow_conn_failed(sh, OUTCOME_RESET,
 			    "shadow upstream connection reset");

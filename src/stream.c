@@ -9,16 +9,26 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "cutover/stream.h"
 #include "cutover/timer.h"
 
 #define STREAM_READ_CHUNK 16384
 #define STREAM_READ_ROUNDS 4
+#define STREAM_TLS_RECORD 16384 /* one full TLS record per SSL_write */
+
+/* stream_write_now(): all written or the kernel is full / waiting on a read. */
+#define STREAM_WRITE_OK 0
+#define STREAM_WRITE_NEEDS_READ 1 /* TLS: the write goes on once readable */
+#define STREAM_WRITE_ERROR (-1)
 
 static void stream_readcb(evutil_socket_t fd, short what, void *arg);
 static void stream_writecb(evutil_socket_t fd, short what, void *arg);
@@ -27,6 +37,12 @@ static void stream_arm_timer(struct stream *s);
 static int stream_write_now(struct stream *s);
 static void stream_setup(struct stream *s, struct event_base *base, int fd,
     const struct stream_ops *ops, void *arg);
+static void stream_write_ready(struct stream *s);
+static void stream_read_some(struct stream *s);
+static bool stream_tls_handshake(struct stream *s);
+static void stream_tls_want(struct stream *s, uint32_t need);
+static void stream_tls_unwant(struct stream *s);
+static void stream_shut(struct stream *s);
 
 static void
 stream_setup(struct stream *s, struct event_base *base, int fd,
@@ -88,6 +104,15 @@ stream_close(struct stream *s)
 	event_del(&s->rev);
 	event_del(&s->wev);
 	event_del(&s->tev);
+	if (s->ssl != NULL) {
+		/* close_notify when the session is sound: a clean end, not a cut. */
+		if (!(s->flags & (STREAM_F_TLS_FAILED | STREAM_F_TLS_HANDSHAKE |
+			STREAM_F_SHUT_WR)))
+			(void)SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+		ERR_clear_error();
+	}
 	if (s->fd != -1)
 		close(s->fd);
 	s->fd = -1;
@@ -112,6 +137,10 @@ stream_read_start(struct stream *s)
 	s->flags |= STREAM_F_READING;
 	event_add(&s->rev, NULL);
 	stream_arm_timer(s);
+	/* Plaintext already decrypted inside the SSL makes the socket no noise. */
+	if (s->ssl != NULL && !(s->flags & STREAM_F_TLS_HANDSHAKE) &&
+	    SSL_has_pending(s->ssl))
+		event_active(&s->rev, EV_READ, 1);
 }
 
 void
@@ -120,7 +149,8 @@ stream_read_stop(struct stream *s)
 	if (!(s->flags & STREAM_F_READING))
 		return;
 	s->flags &= ~STREAM_F_READING;
-	event_del(&s->rev);
+	if (!(s->flags & STREAM_F_TLS_NEED_READ))
+		event_del(&s->rev);
 	stream_arm_timer(s);
 }
 
@@ -151,25 +181,75 @@ stream_arm_timer(struct stream *s)
 	timer_arm(&s->tev, ms);
 }
 
-/* Returns 0 when all written or would block, -1 on error (errno saved). */
+/*
+ * Write some of s->out over TLS: bytes written, or -1 with errno (EAGAIN:
+ * not now). Output goes in full records, pulled up to one contiguous
+ * block; a write that has to wait is repeated with the same length, as
+ * OpenSSL requires (the buffer only grows behind it meanwhile).
+ */
+static int
+stream_tls_send(struct stream *s)
+{
+	size_t len = evbuffer_get_length(s->out);
+	int wlen = s->tls_wlen != 0 ? s->tls_wlen :
+	    (int)(len < STREAM_TLS_RECORD ? len : STREAM_TLS_RECORD);
+	unsigned char *p = evbuffer_pullup(s->out, wlen);
+	int n;
+
+	ERR_clear_error();
+	n = SSL_write(s->ssl, p, wlen);
+	if (n > 0) {
+		s->tls_wlen = 0;
+		evbuffer_drain(s->out, (size_t)n);
+		return n;
+	}
+	s->tls_wlen = wlen;
+	switch (SSL_get_error(s->ssl, n)) {
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_READ:
+		stream_tls_want(s, STREAM_F_TLS_NEED_READ);
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_SYSCALL: {
+		int e = errno != 0 ? errno : EPIPE;
+
+		s->flags |= STREAM_F_TLS_FAILED;
+		ERR_clear_error();
+		errno = e;
+		return -1;
+	}
+	default:
+		s->flags |= STREAM_F_TLS_FAILED;
+		s->tls_err = ERR_peek_error();
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+/* STREAM_WRITE_OK when all written or the kernel is full; see the defines. */
 static int
 stream_write_now(struct stream *s)
 {
 	while (evbuffer_get_length(s->out) > 0) {
-		int n = evbuffer_write(s->out, s->fd);
+		int n = s->ssl != NULL ? stream_tls_send(s) :
+		    evbuffer_write(s->out, s->fd);
 
 		if (n > 0) {
 			s->bytes_out += (uint64_t)n;
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
+			return (s->flags & STREAM_F_TLS_NEED_READ) ?
+			    STREAM_WRITE_NEEDS_READ : STREAM_WRITE_OK;
 		if (n == -1 && errno == EINTR)
 			continue;
 		s->saved_errno = n == 0 ? EPIPE : errno;
-		return -1;
+		return STREAM_WRITE_ERROR;
 	}
-	return 0;
+	return STREAM_WRITE_OK;
 }
 
 void
@@ -177,21 +257,38 @@ stream_flush(struct stream *s)
 {
 	if (!(s->flags & STREAM_F_OPEN) || (s->flags & STREAM_F_CONNECTING))
 		return;
-	if ((s->flags & STREAM_F_WANT_WRITE) == 0) {
-		if (stream_write_now(s) == -1) {
+	if ((s->flags & (STREAM_F_WANT_WRITE | STREAM_F_TLS_NEED_READ)) == 0) {
+		int rc = stream_write_now(s);
+
+		if (rc == STREAM_WRITE_ERROR) {
 			/* Reported from the loop: arm wev so the error surfaces there. */
 			s->flags |= STREAM_F_WANT_WRITE;
 			event_add(&s->wev, NULL);
 			return;
 		}
+		if (rc == STREAM_WRITE_NEEDS_READ)
+			return; /* rev resumes it */
 		if (evbuffer_get_length(s->out) > 0) {
 			s->flags |= STREAM_F_WANT_WRITE;
 			event_add(&s->wev, NULL);
 			stream_arm_timer(s);
 		} else if (s->flags & STREAM_F_SHUT_WR) {
-			(void)shutdown(s->fd, SHUT_WR);
+			stream_shut(s);
 		}
 	}
+}
+
+/* The write side ends: close_notify first over TLS, then the FIN. */
+static void
+stream_shut(struct stream *s)
+{
+	if (s->ssl != NULL &&
+	    !(s->flags & (STREAM_F_TLS_FAILED | STREAM_F_TLS_HANDSHAKE))) {
+		ERR_clear_error();
+		(void)SSL_shutdown(s->ssl);
+		ERR_clear_error();
+	}
+	(void)shutdown(s->fd, SHUT_WR);
 }
 
 void
@@ -199,33 +296,93 @@ stream_shutdown_wr(struct stream *s)
 {
 	s->flags |= STREAM_F_SHUT_WR;
 	if (evbuffer_get_length(s->out) == 0 && !(s->flags & STREAM_F_CONNECTING))
-		(void)shutdown(s->fd, SHUT_WR);
+		stream_shut(s);
+}
+
+/* Read into v: bytes, 0 at EOF, -1 with errno (EAGAIN: nothing now). */
+static ssize_t
+stream_recv(struct stream *s, struct evbuffer_iovec *v, int nv)
+{
+	int n;
+
+	if (s->ssl == NULL)
+		return readv(s->fd, (struct iovec *)v, nv);
+	ERR_clear_error();
+	n = SSL_read(s->ssl, v[0].iov_base, (int)v[0].iov_len);
+	if (n > 0)
+		return n;
+	switch (SSL_get_error(s->ssl, n)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0; /* close_notify, or a plain EOF (IGNORE_UNEXPECTED_EOF) */
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN; /* a partial record, or a post-handshake message */
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		stream_tls_want(s, STREAM_F_TLS_NEED_WRITE);
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_SYSCALL: {
+		int e = errno;
+
+		s->flags |= STREAM_F_TLS_FAILED;
+		ERR_clear_error();
+		errno = e;
+		return e == 0 ? 0 : -1;
+	}
+	default:
+		s->flags |= STREAM_F_TLS_FAILED;
+		s->tls_err = ERR_peek_error();
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
 }
 
 static void
 stream_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->flags & STREAM_F_TLS_HANDSHAKE) {
+		stream_tls_unwant(s);
+		if (!stream_tls_handshake(s))
+			return;
+	} else if (s->flags & STREAM_F_TLS_NEED_READ) {
+		/* A TLS write was waiting for this; reading resumes next turn. */
+		stream_tls_unwant(s);
+		stream_write_ready(s);
+		return;
+	}
+	if (s->flags & STREAM_F_READING)
+		stream_read_some(s);
+}
+
+static void
+stream_read_some(struct stream *s)
+{
 	struct evbuffer_iovec v[2];
 	int nv;
 	ssize_t n = 0;
 	size_t got = 0;
 
-	(void)what;
 	/*
 	 * A full read means more is likely waiting: take up to a few chunks
 	 * per wakeup (bulk transfers then cost fewer epoll_wait calls), and
-	 * call the owner once, last.
+	 * call the owner once, last. Over TLS one record a read, into one
+	 * contiguous block.
 	 */
 	for (int round = 0; round < STREAM_READ_ROUNDS; round++) {
 		size_t want = 0;
 
-		nv = evbuffer_reserve_space(s->in, STREAM_READ_CHUNK, v, 2);
+		nv = evbuffer_reserve_space(s->in, STREAM_READ_CHUNK, v,
+		    s->ssl != NULL ? 1 : 2);
 		if (nv <= 0)
 			break;
 		for (int i = 0; i < nv; i++)
 			want += v[i].iov_len;
-		n = readv(fd, (struct iovec *)v, nv);
+		n = stream_recv(s, v, nv);
 		if (n <= 0) {
 			evbuffer_commit_space(s->in, v, 0);
 			if (got > 0)
@@ -246,6 +403,9 @@ stream_readcb(evutil_socket_t fd, short what, void *arg)
 	if (got > 0) {
 		s->bytes_in += got;
 		stream_arm_timer(s);
+		/* What the SSL holds decrypted, the socket will not announce. */
+		if (s->ssl != NULL && SSL_has_pending(s->ssl))
+			event_active(&s->rev, EV_READ, 1);
 		s->ops->on_read(s, s->arg);
 		return;
 	}
@@ -268,9 +428,14 @@ static void
 stream_writecb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
-	size_t before;
 
 	(void)what;
+	if (s->flags & STREAM_F_TLS_HANDSHAKE) {
+		stream_tls_unwant(s);
+		if (stream_tls_handshake(s) && (s->flags & STREAM_F_READING))
+			stream_read_some(s);
+		return;
+	}
 	if (s->flags & STREAM_F_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -280,6 +445,12 @@ stream_writecb(evutil_socket_t fd, short what, void *arg)
 		s->flags &= ~(STREAM_F_CONNECTING | STREAM_F_WANT_WRITE);
 		event_del(&s->wev);
 		s->saved_errno = err;
+		if (err == 0 && s->ssl != NULL) {
+			/* Connected only once the handshake is done. */
+			s->flags |= STREAM_F_CONNECTING | STREAM_F_TLS_HANDSHAKE;
+			(void)stream_tls_handshake(s);
+			return;
+		}
 		/*
 		 * The callback is the last thing we do: the owner may free us
 		 * in it. Output queued while connecting goes out when the
@@ -289,18 +460,39 @@ stream_writecb(evutil_socket_t fd, short what, void *arg)
 		    s->arg);
 		return;
 	}
-	before = evbuffer_get_length(s->out);
-	if (stream_write_now(s) == -1) {
+	if (s->flags & STREAM_F_TLS_NEED_WRITE) {
+		/* A TLS read was waiting for this. */
+		stream_tls_unwant(s);
+		if (s->flags & STREAM_F_READING) {
+			stream_read_some(s);
+			return;
+		}
+	}
+	if (s->flags & STREAM_F_WANT_WRITE)
+		stream_write_ready(s);
+}
+
+/* The socket takes output again: write, then tell the owner what it asked for. */
+static void
+stream_write_ready(struct stream *s)
+{
+	size_t before = evbuffer_get_length(s->out);
+	int rc = stream_write_now(s);
+
+	if (rc == STREAM_WRITE_ERROR) {
 		event_del(&s->wev);
 		s->flags &= ~STREAM_F_WANT_WRITE;
 		s->ops->on_event(s, STREAM_EV_ERROR, s->arg);
 		return;
 	}
-	if (evbuffer_get_length(s->out) == 0) {
+	if (evbuffer_get_length(s->out) == 0 || rc == STREAM_WRITE_NEEDS_READ) {
 		event_del(&s->wev);
 		s->flags &= ~STREAM_F_WANT_WRITE;
-		if (s->flags & STREAM_F_SHUT_WR)
-			(void)shutdown(s->fd, SHUT_WR);
+		if (evbuffer_get_length(s->out) == 0 && (s->flags & STREAM_F_SHUT_WR))
+			stream_shut(s);
+	} else if (!(s->flags & STREAM_F_WANT_WRITE)) {
+		s->flags |= STREAM_F_WANT_WRITE;
+		event_add(&s->wev, NULL);
 	}
 	if (evbuffer_get_length(s->out) != before)
 		stream_arm_timer(s);
@@ -322,4 +514,134 @@ stream_timercb(evutil_socket_t fd, short what, void *arg)
 		s->ops->on_event(s, STREAM_EV_WRITE_TIMEOUT, s->arg);
 	else
 		s->ops->on_event(s, STREAM_EV_READ_TIMEOUT, s->arg);
+}
+
+/* ---- TLS */
+
+void
+stream_tls_start(struct stream *s, SSL *ssl)
+{
+	s->ssl = ssl;
+	s->tls_verify = X509_V_OK;
+	(void)SSL_set_fd(ssl, s->fd);
+	/* An outgoing stream starts its handshake once the TCP connect is done. */
+	if (!(s->flags & STREAM_F_CONNECTING))
+		s->flags |= STREAM_F_TLS_HANDSHAKE;
+}
+
+/* Arm the event TLS needs (NEED_READ: rev, NEED_WRITE: wev) for itself. */
+static void
+stream_tls_want(struct stream *s, uint32_t need)
+{
+	if ((need & STREAM_F_TLS_NEED_READ) && !(s->flags & STREAM_F_TLS_NEED_READ)) {
+		s->flags |= STREAM_F_TLS_NEED_READ;
+		if (!(s->flags & STREAM_F_READING))
+			event_add(&s->rev, NULL);
+	}
+	if ((need & STREAM_F_TLS_NEED_WRITE) && !(s->flags & STREAM_F_TLS_NEED_WRITE)) {
+		s->flags |= STREAM_F_TLS_NEED_WRITE;
+		if (!(s->flags & STREAM_F_WANT_WRITE))
+			event_add(&s->wev, NULL);
+	}
+}
+
+/* Drop what stream_tls_want armed, leaving the owner's own interest. */
+static void
+stream_tls_unwant(struct stream *s)
+{
+	if (s->flags & STREAM_F_TLS_NEED_READ) {
+		s->flags &= ~STREAM_F_TLS_NEED_READ;
+		if (!(s->flags & STREAM_F_READING))
+			event_del(&s->rev);
+	}
+	if (s->flags & STREAM_F_TLS_NEED_WRITE) {
+		s->flags &= ~STREAM_F_TLS_NEED_WRITE;
+		if (!(s->flags & STREAM_F_WANT_WRITE))
+			event_del(&s->wev);
+	}
+}
+
+/*
+ * One step of the handshake. True when it is done and the caller may go
+ * on reading; false while it waits, once it failed (ERROR told), or when
+ * an outgoing stream has just become CONNECTED (told): after telling,
+ * the owner may have freed the stream.
+ */
+static bool
+stream_tls_handshake(struct stream *s)
+{
+	int rc, e;
+
+	ERR_clear_error();
+	rc = SSL_do_handshake(s->ssl);
+	if (rc == 1) {
+		s->flags &= ~STREAM_F_TLS_HANDSHAKE;
+		if (s->flags & STREAM_F_CONNECTING) {
+			s->flags &= ~STREAM_F_CONNECTING;
+			s->ops->on_event(s, STREAM_EV_CONNECTED, s->arg);
+			return false;
+		}
+		return true;
+	}
+	e = SSL_get_error(s->ssl, rc);
+	if (e == SSL_ERROR_WANT_READ) {
+		stream_tls_want(s, STREAM_F_TLS_NEED_READ);
+		return false;
+	}
+	if (e == SSL_ERROR_WANT_WRITE) {
+		stream_tls_want(s, STREAM_F_TLS_NEED_WRITE);
+		return false;
+	}
+	s->flags |= STREAM_F_TLS_FAILED;
+	s->tls_err = ERR_peek_error();
+	s->tls_verify = SSL_get_verify_result(s->ssl);
+	ERR_clear_error();
+	s->saved_errno = e == SSL_ERROR_SYSCALL && errno != 0 ? errno : EPROTO;
+	s->flags &= ~(STREAM_F_CONNECTING | STREAM_F_TLS_HANDSHAKE);
+	stream_read_stop(s);
+	s->ops->on_event(s, STREAM_EV_ERROR, s->arg);
+	return false;
+}
+
+const char *
+stream_tls_error(const struct stream *s, char *buf, size_t len)
+{
+	const char *why;
+
+	if (s->ssl == NULL && s->tls_err == 0 && s->tls_verify == X509_V_OK)
+		return NULL;
+	if (s->tls_verify != X509_V_OK) {
+		snprintf(buf, len, "certificate verify failed: %s",
+		    X509_verify_cert_error_string(s->tls_verify));
+		return buf;
+	}
+	if (s->tls_err == 0)
+		return NULL;
+	why = ERR_reason_error_string(s->tls_err);
+	snprintf(buf, len, "%s", why != NULL ? why : "TLS failure");
+	return buf;
+}
+
+bool
+stream_peer_gone(struct stream *s)
+{
+	char b;
+	ssize_t n;
+
+	if (s->ssl != NULL) {
+		int r, e;
+
+		/* Consumes what is not data (a late session ticket) on the way. */
+		ERR_clear_error();
+		r = SSL_peek(s->ssl, &b, 1);
+		if (r > 0)
+			return true; /* bytes nobody asked for poison it */
+		e = SSL_get_error(s->ssl, r);
+		ERR_clear_error();
+		return e != SSL_ERROR_WANT_READ;
+	}
+	n = recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1)
+		return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+	return true; /* 0: closed; > 0: bytes nobody asked for poison it */
 }

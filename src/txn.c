@@ -278,7 +278,7 @@ txn_start(struct txn *t, struct http_head *h)
 	m.has_query = tp.has_query;
 	m.host = rq.host;
 	m.client_addr = c->addr;
-	m.proto = "http";
+	m.proto = c->tls ? "https" : "http";
 	m.upgrade = t->upgrade;
 	switch (h->framing) {
 	case HTTP_FRAMING_LENGTH:
@@ -775,7 +775,7 @@ txn_send_try(struct txn *t)
 		/* An upstream that stops reading our request is as stuck as a silent one. */
 		stream_set_timeouts(&t->uc->s, 0, up->response_timeout_ms);
 	} else {
-		t->uc = upconn_connect(w, ps, &txn_up_ops, t);
+		t->uc = upconn_connect(w, ps, &up->tls, &txn_up_ops, t);
 		if (t->uc == NULL) {
 			log_warn("upstream_connect", "upstream=%s server=%s",
 			    up->name, ps->address);
@@ -1303,9 +1303,16 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 		}
 		if (t->resp == TXN_RESP_WAIT_HEAD && !t->resp_started) {
 			bool connecting = t->uc->state == UPCONN_CONNECTING;
+			char why[256];
+			const char *tls = stream_tls_error(s, why, sizeof(why));
 
+			if (connecting && tls != NULL)
+				log_warnx("upstream_tls", "upstream=%s server=%s "
+				    "reason=\"%s\"", t->up->name, t->uc->ps->address,
+				    tls);
 			txn_try_failed(t, connecting ? OUTCOME_CONNECT_FAILURE :
-			    txn_reset_outcome(t), 502, connecting ? "connect failed" :
+			    txn_reset_outcome(t), 502, connecting ? (tls != NULL ?
+			    "TLS handshake failed" : "connect failed") :
 			    "upstream connection reset");
 		} else {
 			stream_flush(&c->s);

@@ -13,6 +13,7 @@
 #include "cutover/metrics.h"
 #include "cutover/pool.h"
 #include "cutover/strbuf.h"
+#include "cutover/tls.h"
 #include "cutover/upstream_conn.h"
 #include "cutover/upstream_rt.h"
 #include "cutover/worker.h"
@@ -29,9 +30,23 @@ static const struct stream_ops upconn_idle_ops = {
 
 struct upstream_conn *
 upconn_connect(struct worker *w, struct pool_server *ps,
-    const struct stream_ops *ops, void *arg)
+    const struct upstream_tls_conf *tls, const struct stream_ops *ops,
+    void *arg)
 {
-	struct upstream_conn *uc = xcalloc(1, sizeof(*uc));
+	struct upstream_conn *uc;
+	SSL *ssl = NULL;
+
+	if (tls->enabled) {
+		/* The name sent is the name checked: `sni`, else the server's host. */
+		const char *name = tls->sni != NULL ? tls->sni : ps->host;
+
+		if (tls->ctx == NULL ||
+		    (ssl = tls_client_ssl(tls->ctx, name, name)) == NULL) {
+			errno = EPROTO;
+			return NULL;
+		}
+	}
+	uc = xcalloc(1, sizeof(*uc));
 
 	uc->w = w;
 	uc->ps = ps;
@@ -39,10 +54,14 @@ upconn_connect(struct worker *w, struct pool_server *ps,
 	if (stream_connect(&uc->s, w->base, (const struct sockaddr *)&ps->addr,
 	    ps->addrlen, ops, arg) == -1) {
 		int e = errno;
+
+		SSL_free(ssl);
 		free(uc);
 		errno = e;
 		return NULL;
 	}
+	if (ssl != NULL)
+		stream_tls_start(&uc->s, ssl);
 	ps->nbusy++;
 	metrics_upstream_conns(w->metrics, ps->up_id, 1, 0);
 	return uc;
@@ -53,17 +72,12 @@ upconn_connect(struct worker *w, struct pool_server *ps,
  * our loop has not seen yet? The keep-alive race: a server closing an
  * idle connection just as we reuse it. A FIN already here means the
  * upstream cannot see the request we are about to write, so we take
- * another connection instead of failing the request. One recv(2) a reuse.
+ * another connection instead of failing the request. One peek a reuse.
  */
 static bool
-upconn_peer_gone(const struct upstream_conn *uc)
+upconn_peer_gone(struct upstream_conn *uc)
 {
-	char b;
-	ssize_t n = recv(uc->s.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	if (n == -1)
-		return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
-	return true; /* 0: closed; > 0: bytes nobody asked for poison it */
+	return stream_peer_gone(&uc->s);
 }
 
 struct upstream_conn *

@@ -20,6 +20,7 @@
 #include "cutover/route.h"
 #include "cutover/shadow.h"
 #include "cutover/strbuf.h"
+#include "cutover/tls.h"
 #include "cutover/txn.h"
 #include "cutover/upstream_conn.h"
 #include "cutover/upstream_rt.h"
@@ -318,6 +319,7 @@ worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
 		struct sockaddr_storage ss;
 		socklen_t sslen = sizeof(ss);
 		size_t n = atomic_fetch_add(&sh->nconns, 1);
+		SSL *ssl = NULL;
 		int fd;
 
 		if (n >= atomic_load(&sh->max_conns)) {
@@ -345,7 +347,19 @@ worker_acceptcb(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		client_accept(w, l->conf->id, fd, (struct sockaddr *)&ss);
+		if (l->conf->tls.enabled) {
+			if (l->conf->tls.ctx == NULL ||
+			    (ssl = tls_server_ssl(l->conf->tls.ctx)) == NULL) {
+				char why[256];
+
+				log_warnx("tls_accept", "listener=%s reason=\"%s\"",
+				    l->conf->address, tls_error_text(why, sizeof(why)));
+				atomic_fetch_sub(&sh->nconns, 1);
+				close(fd);
+				continue;
+			}
+		}
+		client_accept(w, l->conf->id, ssl, fd, (struct sockaddr *)&ss);
 	}
 }
 

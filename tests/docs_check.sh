@@ -1,8 +1,7 @@
 #!/bin/sh
 # docs_check: every key of the configuration schema (the conf_schema[]
 # table in src/conf_load.c) must be documented in man/cutover.yaml.5 and
-# shown in conf/cutover.yaml (STYLE point 15). Keys this version refuses
-# as "not supported" (CONF_T_UNSUPPORTED) are left out.
+# shown in conf/cutover.yaml (STYLE point 15).
 #
 # Run by `make check` with CUTOVER_SRCDIR set; exit 0 ok, 1 on a gap.
 set -u
@@ -21,7 +20,6 @@ done
 
 # Table lines look like:	{ SEC_UPSTREAM, "servers", CONF_T_CUSTOM, ...
 keys=$(grep -E '^[[:space:]]*\{ SEC_[A-Z_]+, "[a-z_]+", CONF_T_[A-Z_]+' "$table" |
-	grep -v 'CONF_T_UNSUPPORTED' |
 	sed -E 's/^[^"]*"([a-z_]+)".*/\1/' | sort -u)
 
 if [ -z "$keys" ]; then

@@ -36,6 +36,7 @@ struct client {
 	TAILQ_ENTRY(client) entry; /* worker.clients */
 	struct worker *w;
 	size_t listener; /* its listener's metrics slot (listener_conf.id) */
+	bool tls;	 /* accepted on a TLS listener: X-Forwarded-Proto https */
 	struct stream s;
 	enum client_state state;
 	char addr[INET6_ADDRSTRLEN];
@@ -49,7 +50,8 @@ struct client {
 	struct config *tunnel_cfg;    /* the generation the tunnel's upstream belongs to (a reference) */
 };
 
-void client_accept(struct worker *w, size_t listener, int fd,
+/* `ssl`: the connection's TLS (owned from here on), or NULL for plain HTTP. */
+void client_accept(struct worker *w, size_t listener, SSL *ssl, int fd,
     const struct sockaddr *sa);
 void client_close(struct client *c, const char *reason);
 /* The transaction finished; go back to idle (or close). */

@@ -6,17 +6,19 @@
  * Upstreams are matched by name. An upstream whose every setting that
  * shapes its runtime state is the same (servers with their addresses,
  * weights and order; connect/response/read/request/idle timeouts;
- * max_connections, max_pending, pending_timeout; breaker, retry and
- * health_check settings) is KEPT: its breaker, retry budget, bulkhead,
- * health and pooled connections carry over. Otherwise it is RESET, with
- * the first setting that differs as the reason ("servers", "breaker",
- * "retry", "health_check", "timeouts", "bulkhead").
+ * max_connections, max_pending, pending_timeout; breaker, retry,
+ * health_check and tls settings) is KEPT: its breaker, retry budget,
+ * bulkhead, health and pooled connections carry over. Otherwise it is
+ * RESET, with the first setting that differs as the reason ("servers",
+ * "breaker", "retry", "health_check", "timeouts", "bulkhead", "tls").
+ * TLS settings compare by file name: a renewed certificate or CA under
+ * the same name is read by the reload and is no change.
  *
  * Routes are matched by name: added, removed, moved (its order among
  * the routes both files have changed, and its place in the file), re-weighted (same targets, other
  * weights), changed (anything else: match, targets, rewrite, respond,
  * fallback, sticky, override, shadow, active). Listeners by address:
- * added, removed.
+ * added, removed, changed (its tls settings).
  */
 #ifndef CUTOVER_CONF_DIFF_H
 #define CUTOVER_CONF_DIFF_H
@@ -39,6 +41,7 @@ enum conf_change_kind {
 	CONF_CHANGE_UPSTREAM_REMOVED,
 	CONF_CHANGE_LISTENER_ADDED,
 	CONF_CHANGE_LISTENER_REMOVED,
+	CONF_CHANGE_LISTENER_CHANGED, /* same address, other tls settings */
 };
 
 /* One change. `name` and `detail` are owned (detail may be NULL). */

@@ -39,6 +39,41 @@ struct conf_mark {
  */
 #define CONF_IDS_MAX 1024
 
+struct tls_server;
+struct tls_client;
+
+/* One `certificates` entry of a listener's tls: both paths resolved, owned. */
+struct tls_cert_conf {
+	char *cert;
+	char *key;
+	struct conf_mark mark;	   /* the entry: errors about the pair */
+	struct conf_mark key_mark; /* its key's value: errors about the key file */
+};
+
+/*
+ * A listener's `tls`. `ctx` is built at load from the files (so a reload
+ * picks up renewed certificates) and owned; NULL when not enabled or when
+ * the load did not read files.
+ */
+struct listener_tls_conf {
+	bool enabled;
+	struct tls_cert_conf *certs; /* owned array */
+	size_t ncerts;
+	int min_version; /* TLS1_2_VERSION or TLS1_3_VERSION */
+	struct tls_server *ctx;
+	struct conf_mark mark;
+};
+
+/* An upstream's `tls`; strings and `ctx` owned, as above. */
+struct upstream_tls_conf {
+	bool enabled;
+	bool verify; /* default true */
+	char *ca;    /* resolved path; NULL: the system's store */
+	char *sni;   /* NULL: each server's host when it is a name */
+	struct tls_client *ctx;
+	struct conf_mark mark;
+};
+
 struct listener_conf {
 	char *address; /* as written, "HOST:PORT" or "[V6]:PORT" */
 	unsigned id;   /* metrics slot */
@@ -51,6 +86,7 @@ struct listener_conf {
 	 * 0.0.0.0:PORT.
 	 */
 	bool any_address;
+	struct listener_tls_conf tls;
 	struct conf_mark mark;
 };
 
@@ -102,6 +138,7 @@ struct upstream_conf {
 	struct breaker_params breaker; /* probe_lease_ms = response_timeout_ms */
 	struct retry_conf retry;
 	struct health_check_conf health_check;
+	struct upstream_tls_conf tls;
 	struct upstream_rt *rt; /* runtime state (pools too): attached before serving; NULL only in unit tests, which never proxy */
 	size_t index; /* position in config.upstreams */
 	unsigned id;  /* metrics slot */

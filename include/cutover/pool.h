@@ -37,6 +37,7 @@ struct pool_server {
 	struct sockaddr_storage addr; /* the server, resolved */
 	socklen_t addrlen;
 	char *address;		      /* as written, for logs; owned */
+	char *host;		      /* its host part: TLS name to send and check; owned */
 };
 
 void pool_server_init(struct pool_server *ps, struct upstream_rt *rt,

@@ -6,7 +6,10 @@
  * writes as soon as it is asked to and only registers for writability when
  * the kernel says EAGAIN, reads into reserved evbuffer space with readv()
  * (no FIONREAD ioctl per read), and leaves read interest to its owner. It is
- * also the seam a TLS transport will sit under.
+ * also the seam TLS sits under: with an SSL attached (stream_tls_start) the
+ * same buffers carry plaintext, the handshake runs inside the stream, and
+ * the owner sees the same callbacks. An outgoing stream reports CONNECTED
+ * only once its handshake is done.
  *
  * Owner: a stream is embedded in its owner (client or upstream connection);
  * stream_init opens it on an fd, stream_close releases the fd, events and
@@ -24,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include <openssl/ssl.h>
 
 enum stream_event {
 	STREAM_EV_EOF = 1,	    /* peer closed its side (input may hold data) */
@@ -48,6 +53,10 @@ struct stream_ops {
 #define STREAM_F_EOF	    0x10u
 #define STREAM_F_SHUT_WR    0x20u /* shutdown(SHUT_WR) once output drains */
 #define STREAM_F_WATCH_DRAIN 0x40u /* call on_drain when output reaches low mark */
+#define STREAM_F_TLS_HANDSHAKE 0x80u /* TLS handshake not finished */
+#define STREAM_F_TLS_NEED_READ 0x100u  /* rev armed for TLS, not for the owner */
+#define STREAM_F_TLS_NEED_WRITE 0x200u /* wev armed for TLS, not for output */
+#define STREAM_F_TLS_FAILED 0x400u  /* a fatal TLS error: no close_notify */
 
 struct stream {
 	int fd;
@@ -66,6 +75,10 @@ struct stream {
 	uint64_t bytes_out;
 	const struct stream_ops *ops;
 	void *arg;
+	SSL *ssl;	     /* TLS transport when not NULL; owned */
+	int tls_wlen;	     /* an SSL_write to repeat with this length, or 0 */
+	unsigned long tls_err;  /* first OpenSSL error of a failure, or 0 */
+	long tls_verify;     /* the peer's verification result (X509_V_OK) */
 };
 
 /* Open a stream on a connected (or connecting) non-blocking socket. */
@@ -76,6 +89,22 @@ int stream_connect(struct stream *s, struct event_base *base,
     const struct sockaddr *sa, socklen_t salen, const struct stream_ops *ops,
     void *arg) __attribute__((warn_unused_result));
 void stream_close(struct stream *s);
+/*
+ * Run the stream over TLS: call right after stream_init (server side, the
+ * handshake runs as reading starts) or stream_connect (client side, it
+ * runs once the TCP connect completes). Takes ownership of `ssl`.
+ */
+void stream_tls_start(struct stream *s, SSL *ssl);
+/*
+ * Why the last TLS failure happened ("certificate verify failed: ...",
+ * "wrong version number"), or NULL when the stream had none.
+ */
+const char *stream_tls_error(const struct stream *s, char *buf, size_t len);
+/*
+ * Has the peer closed this (idle) stream, or sent bytes nobody asked for,
+ * in a way the loop has not seen yet? Reads nothing an owner would see.
+ */
+bool stream_peer_gone(struct stream *s);
 /* Change who gets the callbacks (pool hand-over, tunnels). */
 void stream_set_ops(struct stream *s, const struct stream_ops *ops, void *arg);
 

@@ -12,6 +12,8 @@
 #include "cutover/http_parse.h"
 #include "cutover/stream.h"
 
+struct upstream_tls_conf;
+
 struct pool_server;
 struct txn;
 struct worker;
@@ -32,9 +34,14 @@ struct upstream_conn {
 	unsigned uses;	 /* requests sent on it so far */
 };
 
-/* Start connecting to ps's server for `txn` (ops/arg: its callbacks). NULL with errno on failure. */
+/*
+ * Start connecting to ps's server for `txn` (ops/arg: its callbacks), over
+ * TLS when `tls` (the upstream's, of the caller's generation) is enabled:
+ * CONNECTED then comes after the handshake. NULL with errno on failure.
+ */
 struct upstream_conn *upconn_connect(struct worker *w, struct pool_server *ps,
-    const struct stream_ops *ops, void *arg);
+    const struct upstream_tls_conf *tls, const struct stream_ops *ops,
+    void *arg);
 /* Take the most recently used idle connection, or NULL. */
 struct upstream_conn *upconn_take_idle(struct pool_server *ps,
     const struct stream_ops *ops, void *arg);

@@ -13,7 +13,10 @@ response, garbage, half a body, nothing at all...).
 
 Behaviour factories: echo, status, raw, delay, never, close_before_head,
 truncate, stall, chunked, close_delimited, large, trickle, websocket, by_path,
-sequence; tracked(Gauge(), behaviour) counts requests in flight. FullBacklog
+sequence; tracked(Gauge(), behaviour) counts requests in flight.
+Upstream(..., tls=ssl_context) serves TLS (a server-side ssl.SSLContext)
+and records each handshake: up.tls_handshakes, up.sni_names (the name each
+client sent, None for none), up.tls_conns, up.tls_failures. FullBacklog
 is a listener whose accept queue is full, so new
 connects to it hang (connect timeout tests). unused_address() is a port on
 which nothing listens (connection refused).
@@ -24,11 +27,14 @@ import hashlib
 import json
 import select
 import socket
+import ssl
 import threading
 import time
+import weakref
 
 MAX_HEAD = 1 << 20
 KEEP_BODY = 1 << 20  # request bodies up to this size are kept in full
+TLS_HANDSHAKE_TIMEOUT = 5.0
 
 
 class Request:
@@ -109,6 +115,8 @@ class Conn:
     def close(self):
         if not self.closed:
             self.closed = True
+            if isinstance(self.sock, ssl.SSLSocket):
+                _send_close_notify(self.sock)
             try:
                 self.sock.shutdown(socket.SHUT_WR)
             except OSError:
@@ -141,7 +149,7 @@ class Conn:
                 return False
             t = 0.2 if timeout is None else min(0.2, timeout)
             try:
-                r, _, _ = select.select([self.sock], [], [], t)
+                r = self._pending() or select.select([self.sock], [], [], t)[0]
             except (OSError, ValueError):
                 return False
             if not r:
@@ -160,9 +168,17 @@ class Conn:
             self.buf += data
             return True
 
+    def _pending(self):
+        """Decrypted bytes an SSLSocket holds already: select() on the
+        socket does not see them (the record was read off the wire)."""
+        try:
+            return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+        except (OSError, ValueError):
+            return False
+
     def wait_readable(self, timeout):
         """True when bytes are waiting (or EOF) within timeout."""
-        if self.buf:
+        if self.buf or self._pending():
             return True
         try:
             r, _, _ = select.select([self.sock], [], [], timeout)
@@ -280,8 +296,17 @@ class Upstream:
     """A fake upstream. behaviour(req, conn) answers each request."""
 
     def __init__(self, behaviour=None, name="upstream", idle_close_after=None,
-                 send_100=True):
+                 send_100=True, tls=None):
         self.behaviour = behaviour or echo()
+        # tls: a server-side ssl.SSLContext; each accepted connection does a
+        # TLS handshake first (its sni_callback is set to record the name).
+        self.tls = tls
+        self.tls_handshakes = 0  # completed handshakes
+        self.sni_names = []  # per completed handshake: the SNI name, or None
+        self.tls_conns = []  # per completed handshake: conn, sni, version, resumed
+        self.tls_failures = []  # (conn_id, error text) of failed handshakes
+        if tls is not None:
+            tls.sni_callback = _note_sni
         self.name = name
         self.idle_close_after = idle_close_after
         self.send_100 = send_100
@@ -355,6 +380,10 @@ class Upstream:
                 lines.append("  unparsable on conn %d: %r" % (cid, data))
             for e in self.errors[:5]:
                 lines.append("  behaviour error: %s" % e)
+            if self.tls is not None:
+                lines.append("  tls: %d handshake(s), sni %r, %d failure(s) %r"
+                             % (self.tls_handshakes, self.sni_names[:10],
+                                len(self.tls_failures), self.tls_failures[:5]))
         return "\n".join(lines)
 
     # -- serving
@@ -373,7 +402,41 @@ class Upstream:
                 self.socks.append(s)
             threading.Thread(target=self._serve, args=(s, cid), daemon=True).start()
 
+    def _tls_accept(self, s, cid):
+        """The handshake on an accepted socket: the SSLSocket, or None
+        (recorded in tls_failures) when it failed."""
+        try:
+            s.settimeout(TLS_HANDSHAKE_TIMEOUT)
+            ss = self.tls.wrap_socket(s, server_side=True, do_handshake_on_connect=False)
+        except (OSError, ValueError) as e:
+            with self.lock:
+                self.tls_failures.append((cid, "%s: %s" % (type(e).__name__, e)))
+            s.close()
+            return None
+        with self.lock:  # stop() must shut the SSLSocket now (s is detached)
+            self.socks = [ss if x is s else x for x in self.socks]
+        try:
+            ss.do_handshake()
+            ss.settimeout(None)
+        except (OSError, ValueError) as e:
+            with self.lock:
+                self.tls_failures.append((cid, "%s: %s" % (type(e).__name__, e)))
+            ss.close()
+            return None
+        with _sni_lock:
+            name = _sni_seen.pop(ss, None)
+        with self.lock:
+            self.tls_handshakes += 1
+            self.sni_names.append(name)
+            self.tls_conns.append({"conn": cid, "sni": name, "version": ss.version(),
+                                   "resumed": ss.session_reused})
+        return ss
+
     def _serve(self, s, cid):
+        if self.tls is not None:
+            s = self._tls_accept(s, cid)
+            if s is None:
+                return
         conn = Conn(self, s, cid)
         try:
             while not conn.closed:
@@ -409,6 +472,30 @@ class Upstream:
                 s.close()
             except OSError:
                 pass
+
+
+# ---------------------------------------------------------------- TLS
+
+# The SNI name each server-side SSLSocket was sent, noted by the context's
+# sni_callback during the handshake and taken by _tls_accept after it.
+_sni_lock = threading.Lock()
+_sni_seen = weakref.WeakKeyDictionary()
+
+
+def _note_sni(sslsock, server_name, context):
+    with _sni_lock:
+        _sni_seen[sslsock] = server_name
+    return None  # go on with this context
+
+
+def _send_close_notify(sslsock):
+    """Send a TLS close_notify without waiting for the peer's: a
+    non-blocking unwrap() writes it, then fails to read the answer."""
+    try:
+        sslsock.settimeout(0)
+        sslsock.unwrap()
+    except (OSError, ValueError):
+        pass
 
 
 # ---------------------------------------------------------------- behaviours

@@ -204,7 +204,9 @@ load_ok(const char *yaml)
 	struct config *c;
 
 	config_diag_init(&d);
-	c = config_load_string("t.yaml", yaml, strlen(yaml), &d);
+	/* TLS settings compare without their files being read. */
+	c = config_load_string_flags("t.yaml", yaml, strlen(yaml),
+	    CONFIG_LOAD_NO_FILES, &d);
 	for (size_t i = 0; i < d.nerrors; i++)
 		print_message("  error: %s\n", d.errors[i]);
 	config_diag_free(&d);
@@ -584,6 +586,17 @@ test_upstream_reset(void **state)
 		    "upstream kept: legacy\n"
 		    "upstream reset: users (bulkhead)\n"
 		    "upstream kept: billing\n" },
+		{ "tls on", { "    health_check:",
+				"    tls: { verify: false }\n    health_check:", NULL },
+		    "upstream kept: legacy\n"
+		    "upstream kept: users\n"
+		    "upstream reset: billing (tls)\n" },
+		{ "tls sni", { "    health_check:",
+				 "    tls: { sni: billing.internal }\n    health_check:",
+				 NULL },
+		    "upstream kept: legacy\n"
+		    "upstream kept: users\n"
+		    "upstream reset: billing (tls)\n" },
 		{ "breaker consecutive_failures",
 		    { "consecutive_failures: 5", "consecutive_failures: 6", NULL },
 		    "upstream kept: legacy\n"
@@ -711,6 +724,23 @@ test_listener_added_removed(void **state)
 				    NULL },
 		    KEPT_ALL "listener added: 127.0.0.1:8081\n" },
 	};
+	static const char tls_a[] = "listeners:\n"
+				    "  - address: \"127.0.0.1:8080\"\n"
+				    "    tls: { certificates: [ { cert: a.crt, "
+				    "key: a.key } ] }\n" UPSTREAMS
+				    "routes:\n" R_BILLING R_USERS R_RETIRED R_ELSE;
+	static const char tls_b[] = "listeners:\n"
+				    "  - address: \"127.0.0.1:8080\"\n"
+				    "    tls: { certificates: [ { cert: b.crt, "
+				    "key: a.key } ] }\n" UPSTREAMS
+				    "routes:\n" R_BILLING R_USERS R_RETIRED R_ELSE;
+	static const char tls_13[] = "listeners:\n"
+				     "  - address: \"127.0.0.1:8080\"\n"
+				     "    tls:\n"
+				     "      min_version: TLSv1.3\n"
+				     "      certificates: [ { key: a.key, cert: a.crt } ]\n"
+				     UPSTREAMS
+				     "routes:\n" R_BILLING R_USERS R_RETIRED R_ELSE;
 	static const char two[] = "listeners:\n"
 				  "  - address: \"127.0.0.1:8081\"\n"
 				  "  - address: \"127.0.0.1:8080\"\n" UPSTREAMS
@@ -720,6 +750,16 @@ test_listener_added_removed(void **state)
 	run_edit_cases(cases, N(cases));
 	assert_diff("removed", two, BASE,
 	    KEPT_ALL "listener removed: 127.0.0.1:8081\n");
+	assert_diff("tls on", BASE, tls_a,
+	    KEPT_ALL "listener changed: 127.0.0.1:8080 (tls)\n");
+	assert_diff("tls off", tls_a, BASE,
+	    KEPT_ALL "listener changed: 127.0.0.1:8080 (tls)\n");
+	assert_diff("other certificate file", tls_a, tls_b,
+	    KEPT_ALL "listener changed: 127.0.0.1:8080 (tls)\n");
+	assert_diff("min_version", tls_a, tls_13,
+	    KEPT_ALL "listener changed: 127.0.0.1:8080 (tls)\n");
+	/* The same names (renewed files are read, not compared): no change. */
+	assert_diff("same tls", tls_a, tls_a, "no changes\n");
 }
 
 /* ---- all kinds together: the order of the list and its text */

@@ -22,6 +22,8 @@
 
 #include "cutover/conf_check.h"
 #include "cutover/config.h"
+
+#include <openssl/ssl.h>
 #include "cutover/http_parse.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -536,18 +538,45 @@ static const struct error_case errors[] = {
 	    1, false },
 	{ "watch: not a boolean", OK_HEAD "watch: sometimes\n",
 	    "t.yaml:2:8: expected", 1, true },
-	{ "not supported: listener tls",
+	{ "listener tls: empty",
 	    "listeners: [ { address: \"127.0.0.1:8443\", tls: {} } ]\n",
-	    "t.yaml:1:43: key \"tls\" is not supported in this version", 1,
+	    "t.yaml:1:48: missing required key \"certificates\"", 1, false },
+	{ "listener tls: no certificate",
+	    "listeners: [ { address: \"127.0.0.1:8443\", tls: { certificates: [] } } ]\n",
+	    "t.yaml:1:64: tls needs at least one certificate", 1, false },
+	{ "listener tls: min_version",
+	    "listeners: [ { address: \"127.0.0.1:8443\", tls: { min_version: TLSv1.1, "
+	    "certificates: [ { cert: a.crt, key: a.key } ] } } ]\n",
+	    "t.yaml:1:63: expected TLSv1.2 or TLSv1.3, got \"TLSv1.1\"", 1, false },
+	{ "listener tls: certificate not a mapping",
+	    "listeners: [ { address: \"127.0.0.1:8443\", tls: { certificates: [ a.crt ] } } ]\n",
+	    "t.yaml:1:66: expected a certificate: { cert: FILE, key: FILE }", 1,
 	    false },
-	{ "not supported: upstream tls", OK_HEAD
-	    "upstreams: { a: { servers: [ \"127.0.0.1:1\" ], tls: {} } }\n",
-	    "t.yaml:2:47: key \"tls\" is not supported in this version", 1,
-	    false },
-	{ "not supported: tls in upstream defaults", OK_HEAD
+	{ "listener tls: certificate without its key",
+	    "listeners: [ { address: \"127.0.0.1:8443\", tls: { certificates: "
+	    "[ { cert: a.crt } ] } } ]\n",
+	    "t.yaml:1:66: missing required key \"key\"", 1, false },
+	{ "listener tls: certificate file missing",
+	    "listeners: [ { address: \"127.0.0.1:8443\", tls: { certificates: "
+	    "[ { cert: /nonexistent/a.crt, key: /nonexistent/a.key } ] } } ]\n",
+	    "t.yaml:1:66: cannot load certificate \"/nonexistent/a.crt\": ", 1,
+	    true },
+	{ "upstream tls: verify not a boolean", OK_HEAD
+	    "upstreams: { legacy: { servers: [ \"127.0.0.1:9001\" ], tls: { verify: maybe } } }\n"
+	    "routes: [ { name: all, upstream: legacy } ]\n",
+	    "t.yaml:2:70: expected true or false, got \"maybe\"", 1, false },
+	{ "upstream tls: sni not a host name", OK_HEAD
+	    "upstreams: { legacy: { servers: [ \"127.0.0.1:9001\" ], tls: { sni: \"a b\" } } }\n"
+	    "routes: [ { name: all, upstream: legacy } ]\n",
+	    "t.yaml:2:67: sni \"a b\" is not a host name", 1, false },
+	{ "upstream tls: ca missing", OK_HEAD
+	    "upstreams: { legacy: { servers: [ \"127.0.0.1:9001\" ], tls: { ca: /nonexistent/ca.pem } } }\n"
+	    "routes: [ { name: all, upstream: legacy } ]\n",
+	    "t.yaml:2:66: cannot read ca \"/nonexistent/ca.pem\": No such file or directory",
+	    1, false },
+	{ "tls in upstream defaults (it is per upstream)", OK_HEAD
 	    "upstream_defaults: { tls: {} }\n",
-	    "t.yaml:2:22: key \"tls\" is not supported in this version", 1,
-	    false },
+	    "t.yaml:2:22: unknown key \"tls\"", 1, true },
 	{ "split: empty", OK_HEAD
 	    "routes: [ { name: a, split: [] } ]\n",
 	    "t.yaml:2:29: a split takes 1 to 64 targets", 0, false },
@@ -2581,6 +2610,66 @@ test_in_file(void **state)
 	tmpdir_remove(dir);
 }
 
+/* ---- tls: settings and defaults (CONFIG_LOAD_NO_FILES: the files are not read) */
+
+static void
+test_tls_values(void **state)
+{
+	static const char yaml[] =
+	    "listeners:\n"
+	    "  - address: \"127.0.0.1:8443\"\n"
+	    "    tls:\n"
+	    "      certificates:\n"
+	    "        - { cert: site.crt, key: /keys/site.key }\n"
+	    "        - { cert: other.crt, key: other.key }\n"
+	    "  - address: \"127.0.0.1:8444\"\n"
+	    "    tls: { min_version: TLSv1.3, certificates: [ { cert: a, key: b } ] }\n"
+	    "  - address: \"127.0.0.1:8080\"\n"
+	    "upstreams:\n"
+	    "  plain: { servers: [ \"127.0.0.1:9001\" ] }\n"
+	    "  defaults: { servers: [ \"127.0.0.1:9002\" ], tls: }\n"
+	    "  set: { servers: [ \"127.0.0.1:9003\" ], tls: { verify: false, "
+	    "ca: ca.pem, sni: billing.internal } }\n"
+	    "routes:\n"
+	    "  - { name: a, match: { path_prefix: /a }, upstream: defaults }\n"
+	    "  - { name: b, match: { path_prefix: /b }, upstream: set }\n"
+	    "  - { name: all, upstream: plain }\n";
+	struct config_diag d;
+	struct config *c;
+	const struct upstream_conf *u;
+
+	(void)state;
+	config_diag_init(&d);
+	c = config_load_string_flags("/etc/cutover/c.yaml", yaml, strlen(yaml),
+	    CONFIG_LOAD_NO_FILES, &d);
+	dump_diag(&d);
+	assert_non_null(c);
+	assert_true(c->listeners[0].tls.enabled);
+	assert_int_equal(c->listeners[0].tls.min_version, TLS1_2_VERSION);
+	assert_int_equal(c->listeners[0].tls.ncerts, 2);
+	/* Relative to the file's directory; absolute as written. */
+	assert_string_equal(c->listeners[0].tls.certs[0].cert, "/etc/cutover/site.crt");
+	assert_string_equal(c->listeners[0].tls.certs[0].key, "/keys/site.key");
+	assert_string_equal(c->listeners[0].tls.certs[1].key, "/etc/cutover/other.key");
+	assert_null(c->listeners[0].tls.ctx); /* not read under NO_FILES */
+	assert_int_equal(c->listeners[1].tls.min_version, TLS1_3_VERSION);
+	assert_false(c->listeners[2].tls.enabled);
+	u = config_upstream(c, "plain");
+	assert_false(u->tls.enabled);
+	u = config_upstream(c, "defaults");
+	assert_true(u->tls.enabled);
+	assert_true(u->tls.verify);
+	assert_null(u->tls.ca);
+	assert_null(u->tls.sni);
+	u = config_upstream(c, "set");
+	assert_true(u->tls.enabled);
+	assert_false(u->tls.verify);
+	assert_string_equal(u->tls.ca, "/etc/cutover/ca.pem");
+	assert_string_equal(u->tls.sni, "billing.internal");
+	config_unref(c);
+	config_diag_free(&d);
+}
+
 /* ---- correlation, access_log, admin */
 
 /* Every key of the three sections set to something other than its default. */
@@ -3083,6 +3172,7 @@ main(void)
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_no_warnings),
 		cmocka_unit_test(test_in_file),
+		cmocka_unit_test(test_tls_values),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_section_forms),
 		cmocka_unit_test(test_access_log_files),

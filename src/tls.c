@@ -1,0 +1,355 @@
+/*
+ * tls: the SSL_CTXs of listeners and upstreams; see tls.h.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "cutover/log.h"
+#include "cutover/strbuf.h"
+#include "cutover/tls.h"
+
+#define TLS_MAX_NAMES 64 /* DNS names kept per certificate for SNI */
+
+/* One certificate of a listener and the names it answers to. */
+struct tls_cert {
+	SSL_CTX *ctx;	/* owned */
+	char **names;	/* owned, lower-case */
+	size_t nnames;
+};
+
+/* Owned by a listener_conf; certs[0] is the default. */
+struct tls_server {
+	struct tls_cert *certs;
+	size_t ncerts;
+};
+
+/* Owned by an upstream_conf. */
+struct tls_client {
+	SSL_CTX *ctx;
+	bool verify;
+};
+
+/* What we speak, in ALPN's wire form. */
+static const unsigned char tls_alpn_http11[] = "\x08http/1.1";
+
+const char *
+tls_error_text(char *buf, size_t len)
+{
+	unsigned long e, first = 0;
+
+	while ((e = ERR_get_error()) != 0)
+		if (first == 0)
+			first = e;
+	if (first == 0) {
+		if (len > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	ERR_error_string_n(first, buf, len);
+	return buf;
+}
+
+bool
+tls_is_ip_literal(const char *s)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+bool
+tls_name_matches(const char *pattern, const char *host)
+{
+	const char *dot;
+
+	if (strcasecmp(pattern, host) == 0)
+		return true;
+	if (pattern[0] != '*' || pattern[1] != '.')
+		return false;
+	/* "*.w.example" covers "x.w.example": one label, not zero or two. */
+	dot = strchr(host, '.');
+	return dot != NULL && dot != host && strcasecmp(dot, pattern + 1) == 0;
+}
+
+/* Common settings of both directions. */
+static void
+tls_ctx_defaults(SSL_CTX *ctx, int min_version)
+{
+	(void)SSL_CTX_set_min_proto_version(ctx, min_version);
+	/*
+	 * No renegotiation (a DoS lever and never needed by HTTP/1.1 here);
+	 * a peer closing without close_notify is an ordinary EOF, as every
+	 * HTTP client and server treats it (framing tells truncation).
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
+	/*
+	 * Writes are retried from an evbuffer that may grow (not move) in
+	 * between, and may complete in part.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+}
+
+/* ---- server side */
+
+static int
+tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned char *sel;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, tls_alpn_http11,
+		sizeof(tls_alpn_http11) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK; /* go on without ALPN: HTTP/1.1 anyway */
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+size_t
+tls_server_pick(const struct tls_server *ts, const char *host)
+{
+	for (size_t i = 0; host != NULL && i < ts->ncerts; i++)
+		for (size_t j = 0; j < ts->certs[i].nnames; j++)
+			if (tls_name_matches(ts->certs[i].names[j], host))
+				return i;
+	return 0;
+}
+
+/*
+ * SNI: switch to the certificate naming the host. A name no certificate
+ * has gets the default one, as nginx and HAProxy do, not an alert: the
+ * client decides what a name mismatch means.
+ */
+static int
+tls_servername(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_server *ts = arg;
+	size_t i = tls_server_pick(ts,
+	    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+
+	(void)alert;
+	if (i > 0)
+		SSL_set_SSL_CTX(ssl, ts->certs[i].ctx);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static void
+tls_cert_add_name(struct tls_cert *c, const char *name, size_t len)
+{
+	char *s;
+
+	if (c->nnames == TLS_MAX_NAMES || len == 0 || memchr(name, '\0', len))
+		return;
+	s = xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		s[i] = (char)tolower((unsigned char)name[i]);
+	s[len] = '\0';
+	c->names[c->nnames++] = s;
+}
+
+/* The DNS names of the certificate (its subject CN when it has none). */
+static void
+tls_cert_collect_names(struct tls_cert *c)
+{
+	X509 *x = SSL_CTX_get0_certificate(c->ctx);
+	GENERAL_NAMES *sans;
+
+	c->names = xcalloc(TLS_MAX_NAMES, sizeof(*c->names));
+	if (x == NULL)
+		return;
+	sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+
+		if (g->type == GEN_DNS)
+			tls_cert_add_name(c,
+			    (const char *)ASN1_STRING_get0_data(g->d.dNSName),
+			    (size_t)ASN1_STRING_length(g->d.dNSName));
+	}
+	GENERAL_NAMES_free(sans);
+	if (c->nnames == 0) {
+		char cn[256];
+		int n = X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+		    NID_commonName, cn, sizeof(cn));
+
+		if (n > 0)
+			tls_cert_add_name(c, cn, (size_t)n);
+	}
+}
+
+static SSL_CTX *
+tls_server_ctx(const struct tls_cert_files *f, int min_version, char *err,
+    size_t errlen, bool *key_file)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char why[256];
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context: %s",
+		    tls_error_text(why, sizeof(why)));
+		return NULL;
+	}
+	tls_ctx_defaults(ctx, min_version);
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+	if (SSL_CTX_use_certificate_chain_file(ctx, f->cert) != 1) {
+		snprintf(err, errlen, "cannot load certificate \"%s\": %s",
+		    f->cert, tls_error_text(why, sizeof(why)));
+		goto fail;
+	}
+	/*
+	 * OpenSSL checks the pair as it loads the key; a key refused for not
+	 * matching is left to the check below, which names both files.
+	 */
+	if (SSL_CTX_use_PrivateKey_file(ctx, f->key, SSL_FILETYPE_PEM) != 1 &&
+	    ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
+		snprintf(err, errlen, "cannot load key \"%s\": %s", f->key,
+		    tls_error_text(why, sizeof(why)));
+		*key_file = true;
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		(void)tls_error_text(why, sizeof(why));
+		snprintf(err, errlen, "key \"%s\" does not match certificate \"%s\"",
+		    f->key, f->cert);
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+struct tls_server *
+tls_server_new(const struct tls_cert_files *certs, size_t ncerts,
+    int min_version, char *err, size_t errlen, struct tls_fault *fault)
+{
+	struct tls_server *ts;
+
+	if (ncerts == 0)
+		fatal("tls_server_new: no certificate");
+	ts = xcalloc(1, sizeof(*ts));
+	ts->certs = xcalloc(ncerts, sizeof(*ts->certs));
+	for (size_t i = 0; i < ncerts; i++) {
+		struct tls_cert *c = &ts->certs[i];
+
+		fault->key_file = false;
+		c->ctx = tls_server_ctx(&certs[i], min_version, err, errlen,
+		    &fault->key_file);
+		if (c->ctx == NULL) {
+			fault->cert = i;
+			tls_server_free(ts);
+			return NULL;
+		}
+		ts->ncerts++;
+		tls_cert_collect_names(c);
+		/* The callback runs on the context the SSL was made from: the first. */
+		SSL_CTX_set_tlsext_servername_callback(c->ctx, tls_servername);
+		SSL_CTX_set_tlsext_servername_arg(c->ctx, ts);
+	}
+	return ts;
+}
+
+void
+tls_server_free(struct tls_server *ts)
+{
+	if (ts == NULL)
+		return;
+	for (size_t i = 0; i < ts->ncerts; i++) {
+		SSL_CTX_free(ts->certs[i].ctx);
+		for (size_t j = 0; j < ts->certs[i].nnames; j++)
+			free(ts->certs[i].names[j]);
+		free(ts->certs[i].names);
+	}
+	free(ts->certs);
+	free(ts);
+}
+
+SSL *
+tls_server_ssl(struct tls_server *ts)
+{
+	SSL *ssl = SSL_new(ts->certs[0].ctx);
+
+	if (ssl != NULL)
+		SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+/* ---- client side */
+
+struct tls_client *
+tls_client_new(bool verify, const char *ca, char *err, size_t errlen)
+{
+	struct tls_client *tc;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	char why[256];
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context: %s",
+		    tls_error_text(why, sizeof(why)));
+		return NULL;
+	}
+	tls_ctx_defaults(ctx, TLS1_2_VERSION);
+	(void)SSL_CTX_set_alpn_protos(ctx, tls_alpn_http11,
+	    sizeof(tls_alpn_http11) - 1);
+	if (ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+			snprintf(err, errlen, "cannot load CA file \"%s\": %s", ca,
+			    tls_error_text(why, sizeof(why)));
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+	} else if (verify && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		snprintf(err, errlen, "cannot load the system's CA store: %s",
+		    tls_error_text(why, sizeof(why)));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+	tc = xcalloc(1, sizeof(*tc));
+	tc->ctx = ctx;
+	tc->verify = verify;
+	return tc;
+}
+
+void
+tls_client_free(struct tls_client *tc)
+{
+	if (tc == NULL)
+		return;
+	SSL_CTX_free(tc->ctx);
+	free(tc);
+}
+
+SSL *
+tls_client_ssl(struct tls_client *tc, const char *sni, const char *check_name)
+{
+	SSL *ssl = SSL_new(tc->ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	SSL_set_connect_state(ssl);
+	if (sni != NULL && !tls_is_ip_literal(sni))
+		(void)SSL_set_tlsext_host_name(ssl, sni);
+	if (tc->verify && check_name != NULL) {
+		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+
+		X509_VERIFY_PARAM_set_hostflags(vp,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (tls_is_ip_literal(check_name))
+			(void)X509_VERIFY_PARAM_set1_ip_asc(vp, check_name);
+		else
+			(void)X509_VERIFY_PARAM_set1_host(vp, check_name, 0);
+	}
+	return ssl;
+}
