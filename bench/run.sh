@@ -3,16 +3,19 @@
 #
 # Origin (nginx, static files) and wrk share CPU 1; each proxy runs alone on
 # CPU 0 with one worker. Rounds are interleaved with the order rotated, and
-# the report (markdown) goes to stdout and bench/results/latest.md.
+# the report (markdown) goes to stdout and bench/results/latest.md
+# (latest-tls.md with --tls).
 # See bench/README.md. Loopback only; every process started here is stopped
 # on exit.
 set -uo pipefail
 
 usage() {
 	cat <<'EOF'
-usage: bench/run.sh [--quick] [--rounds N] [--duration SECS] [--idle N]
+usage: bench/run.sh [--quick] [--tls] [--rounds N] [--duration SECS] [--idle N]
 
   --quick          smoke test: 1 round, 3 s runs, 1,000 idle connections
+  --tls            clients speak HTTPS to the proxies (TLS 1.3, keep-alive);
+                   the proxies still speak HTTP to the origin
   --rounds N       interleaved rounds (default 3)
   --duration SECS  length of each wrk run (default 10)
   --idle N         idle keep-alive connections for the memory test (default 10000)
@@ -25,6 +28,7 @@ EOF
 }
 
 MODE=full
+SCHEME=http
 ROUNDS=3
 DURATION=10
 IDLE=10000
@@ -33,6 +37,7 @@ CONNS=50
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) MODE=quick; ROUNDS=1; DURATION=3; IDLE=1000; WARMUP=1 ;;
+	--tls) SCHEME=https ;;
 	--rounds) ROUNDS=$2; shift ;;
 	--duration) DURATION=$2; shift ;;
 	--idle) IDLE=$2; shift ;;
@@ -167,15 +172,32 @@ run_fg() {
 	return $rc
 }
 
-render() { # render TEMPLATE OUT PORT
-	sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$3|g" -e "s|@ORIGIN_PORT@|$ORIGIN_PORT|g" \
-	    -e "s|@MAXCONN@|$MAXCONN|g" "$BENCH_DIR/conf/$1" >"$2"
+render() { # render TEMPLATE OUT PORT [TLS_PORT]
+	sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$3|g" -e "s|@TLS_PORT@|${4:-0}|g" \
+	    -e "s|@ORIGIN_PORT@|$ORIGIN_PORT|g" -e "s|@MAXCONN@|$MAXCONN|g" \
+	    "$BENCH_DIR/conf/$1" >"$2"
 }
 
-mapfile -t P < <("${TOOL[@]}" freeports 4)
+mapfile -t P < <("${TOOL[@]}" freeports 7)
 ORIGIN_PORT=${P[0]}
 declare -A PORT=([nginx]=${P[1]} [haproxy]=${P[2]} [cutover]=${P[3]} [direct]=${P[0]})
+# Every proxy also listens with TLS (one P-256 certificate, made here); wrk
+# uses these with --tls. The origin has none: direct is always HTTP.
+declare -A TLS_PORT=([nginx]=${P[4]} [haproxy]=${P[5]} [cutover]=${P[6]} [direct]=${P[0]})
 declare -A TPID=()
+command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -keyout "$WORK/bench.key" -out "$WORK/bench.crt" >/dev/null 2>&1 ||
+	die "openssl could not make the bench certificate"
+cat "$WORK/bench.crt" "$WORK/bench.key" >"$WORK/bench.pem" # HAProxy's form
+# target_url TARGET SIZE: what wrk asks (direct stays on HTTP).
+target_url() {
+	if [ "$SCHEME" = https ] && [ "$1" != direct ]; then
+		echo "https://127.0.0.1:${TLS_PORT[$1]}/$2"
+	else
+		echo "http://127.0.0.1:${PORT[$1]}/$2"
+	fi
+}
 
 mkdir -p "$WORK/www" "$WORK/tmp"
 head -c 127 /dev/zero | tr '\0' 's' >"$WORK/www/small"; echo >>"$WORK/www/small"
@@ -191,7 +213,7 @@ TPID[direct]=$PID
 	die "origin nginx did not start: $(tail -3 "$WORK/origin.log" "$WORK/origin.error.log" 2>/dev/null)"
 say "origin nginx on 127.0.0.1:$ORIGIN_PORT (pid $PID, CPU 1)"
 
-render proxy.nginx.conf "$WORK/nginx.conf" "${PORT[nginx]}"
+render proxy.nginx.conf "$WORK/nginx.conf" "${PORT[nginx]}" "${TLS_PORT[nginx]}"
 start nginx 0 nginx -p "$WORK" -c "$WORK/nginx.conf"
 if "${TOOL[@]}" probe "${PORT[nginx]}" /small 10 "$PID"; then
 	TPID[nginx]=$PID
@@ -201,7 +223,7 @@ else
 	stop "$PID"
 fi
 
-render haproxy.cfg "$WORK/haproxy.cfg" "${PORT[haproxy]}"
+render haproxy.cfg "$WORK/haproxy.cfg" "${PORT[haproxy]}" "${TLS_PORT[haproxy]}"
 start haproxy 0 haproxy -db -f "$WORK/haproxy.cfg"
 if "${TOOL[@]}" probe "${PORT[haproxy]}" /small 10 "$PID"; then
 	TPID[haproxy]=$PID
@@ -220,7 +242,7 @@ else
 	# The full config, less the top-level keys this binary refuses (it
 	# may not know every optional key yet); else the minimal one.
 	for cfg in cutover.yaml cutover-minimal.yaml; do
-		render "$cfg" "$WORK/$cfg" "${PORT[cutover]}"
+		render "$cfg" "$WORK/$cfg" "${PORT[cutover]}" "${TLS_PORT[cutover]}"
 		if [ "$cfg" = cutover.yaml ]; then
 			dropped=$("${TOOL[@]}" fitconf "$CUTOVER_BIN" "$WORK/$cfg") || continue
 			[ -z "$dropped" ] ||
@@ -255,7 +277,7 @@ HZ=$(getconf CLK_TCK)
 # run_wrk TARGET SIZE SECS OUT
 run_wrk() {
 	run_fg timeout $(($3 + 20)) taskset -c 1 wrk -t1 -c"$CONNS" -d"$3"s --latency \
-	    "http://127.0.0.1:${PORT[$1]}/$2" >"$4" 2>&1
+	    "$(target_url "$1" "$2")" >"$4" 2>&1
 }
 
 # A run during which other work took more than NOISY% of CPU 0 or CPU 1
@@ -275,7 +297,7 @@ measure() {
 	fi
 	run_fg "${TOOL[@]}" run "$pid" "${TPID[direct]}" "$out" $((DURATION + 20)) \
 	    taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION"s --latency \
-	    "http://127.0.0.1:${PORT[$t]}/$sz" >"$WORK/run.out"
+	    "$(target_url "$t" "$sz")" >"$WORK/run.out"
 	stat=$(<"$WORK/run.out")
 	line=$("${TOOL[@]}" wrk "$out")
 	# requests rps p50 p99 errors non2xx + ticks other0 other1 -> the row,
@@ -354,7 +376,7 @@ done
 # --- report ---------------------------------------------------------------
 
 mkdir -p "$RESULTS_DIR"
-export B_MODE=$MODE B_ROUNDS=$ROUNDS B_DURATION=$DURATION B_IDLE=$IDLE B_CONNS=$CONNS
+export B_SCHEME=$SCHEME B_MODE=$MODE B_ROUNDS=$ROUNDS B_DURATION=$DURATION B_IDLE=$IDLE B_CONNS=$CONNS
 export B_NOISY=$NOISY B_NOTES=$NOTES B_CUTOVER="$CUTOVER_VERSION"
 export B_NGINX="$(nginx -v 2>&1 | sed 's/^nginx version: //')"
 export B_HAPROXY="$(haproxy -v 2>&1 | head -1 | sed 's/ - https.*//')"
@@ -377,11 +399,17 @@ json.dump({
     "versions": [e["B_NGINX"], e["B_HAPROXY"], e["B_WRK"], e["B_CUTOVER"]],
     "notes": ["small = 128-byte body, large = 16 KiB body; keep-alive on "
               "both sides; forwarding headers and a request ID added by "
-              "every proxy"] + [l.strip() for l in open(e["B_NOTES"]) if l.strip()],
+              "every proxy"] +
+             (["--tls: wrk speaks HTTPS (TLS 1.3, one P-256 certificate, "
+               "keep-alive: handshakes are amortised) to each proxy, which speaks "
+               "HTTP to the origin; direct is HTTP"] if e["B_SCHEME"] == "https" else []) +
+             [l.strip() for l in open(e["B_NOTES"]) if l.strip()],
 }, open(sys.argv[1], "w"))
 EOF
-cp "$RUNS" "$RESULTS_DIR/latest-runs.tsv"
-cp "$IDLE_TSV" "$RESULTS_DIR/latest-idle.tsv"
+LATEST=latest
+[ "$SCHEME" = https ] && LATEST=latest-tls
+cp "$RUNS" "$RESULTS_DIR/$LATEST-runs.tsv"
+cp "$IDLE_TSV" "$RESULTS_DIR/$LATEST-idle.tsv"
 echo
-"${TOOL[@]}" report "$RUNS" "$IDLE_TSV" "$WORK/meta.json" "$RESULTS_DIR/latest.md"
-say "report written to ${RESULTS_DIR#$PWD/}/latest.md"
+"${TOOL[@]}" report "$RUNS" "$IDLE_TSV" "$WORK/meta.json" "$RESULTS_DIR/$LATEST.md"
+say "report written to ${RESULTS_DIR#$PWD/}/$LATEST.md"
