@@ -4,6 +4,7 @@
 
 #include "cutover/pool.h"
 #include "cutover/strbuf.h"
+#include "cutover/tls.h"
 #include "cutover/upstream_conn.h"
 
 void
@@ -19,6 +20,7 @@ pool_server_init(struct pool_server *ps, struct upstream_rt *rt,
 	ps->addrlen = server->addrlen;
 	ps->address = xstrdup(server->address);
 	ps->host = xstrdup(server->host);
+	ps->tls_session.session = NULL;
 }
 
 void
@@ -26,6 +28,7 @@ pool_server_free(struct pool_server *ps)
 {
 	free(ps->address);
 	free(ps->host);
+	tls_session_slot_clear(&ps->tls_session);
 	ps->address = ps->host = NULL;
 }
 

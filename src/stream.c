@@ -105,10 +105,16 @@ stream_close(struct stream *s)
 	event_del(&s->wev);
 	event_del(&s->tev);
 	if (s->ssl != NULL) {
-		/* close_notify when the session is sound: a clean end, not a cut. */
+		/*
+		 * close_notify only for a clean end: a sound session, all our
+		 * data written and not cut short (nginx does the same).
+		 */
 		if (!(s->flags & (STREAM_F_TLS_FAILED | STREAM_F_TLS_HANDSHAKE |
-			STREAM_F_SHUT_WR)))
+			STREAM_F_SHUT_DONE | STREAM_F_CUT)) &&
+		    evbuffer_get_length(s->out) == 0 && s->tls_wlen == 0) {
+			errno = 0;
 			(void)SSL_shutdown(s->ssl);
+		}
 		SSL_free(s->ssl);
 		s->ssl = NULL;
 		ERR_clear_error();
@@ -193,10 +199,17 @@ stream_tls_send(struct stream *s)
 	size_t len = evbuffer_get_length(s->out);
 	int wlen = s->tls_wlen != 0 ? s->tls_wlen :
 	    (int)(len < STREAM_TLS_RECORD ? len : STREAM_TLS_RECORD);
-	unsigned char *p = evbuffer_pullup(s->out, wlen);
+	unsigned char *p;
 	int n;
 
+	/* After a fatal error OpenSSL answers SYSCALL with no errno of its own. */
+	if (s->flags & STREAM_F_TLS_FAILED) {
+		errno = EPROTO;
+		return -1;
+	}
+	p = evbuffer_pullup(s->out, wlen);
 	ERR_clear_error();
+	errno = 0; /* SSL_ERROR_SYSCALL with errno 0 is an EOF, never an old errno */
 	n = SSL_write(s->ssl, p, wlen);
 	if (n > 0) {
 		s->tls_wlen = 0;
@@ -278,17 +291,31 @@ stream_flush(struct stream *s)
 	}
 }
 
-/* The write side ends: close_notify first over TLS, then the FIN. */
+/*
+ * The write side ends, once: close_notify first over TLS (unless the data
+ * was cut), then the FIN. A second SSL_shutdown would wait for the peer's
+ * close_notify and read away what the owner still wants to read.
+ */
 static void
 stream_shut(struct stream *s)
 {
-	if (s->ssl != NULL &&
-	    !(s->flags & (STREAM_F_TLS_FAILED | STREAM_F_TLS_HANDSHAKE))) {
+	if (s->flags & STREAM_F_SHUT_DONE)
+		return;
+	s->flags |= STREAM_F_SHUT_DONE;
+	if (s->ssl != NULL && !(s->flags & (STREAM_F_TLS_FAILED |
+	    STREAM_F_TLS_HANDSHAKE | STREAM_F_CUT))) {
 		ERR_clear_error();
+		errno = 0;
 		(void)SSL_shutdown(s->ssl);
 		ERR_clear_error();
 	}
 	(void)shutdown(s->fd, SHUT_WR);
+}
+
+void
+stream_cut(struct stream *s)
+{
+	s->flags |= STREAM_F_CUT;
 }
 
 void
@@ -307,7 +334,12 @@ stream_recv(struct stream *s, struct evbuffer_iovec *v, int nv)
 
 	if (s->ssl == NULL)
 		return readv(s->fd, (struct iovec *)v, nv);
+	if (s->flags & STREAM_F_TLS_FAILED) {
+		errno = EPROTO;
+		return -1;
+	}
 	ERR_clear_error();
+	errno = 0;
 	n = SSL_read(s->ssl, v[0].iov_base, (int)v[0].iov_len);
 	if (n > 0)
 		return n;
@@ -346,6 +378,10 @@ stream_readcb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (s->flags & STREAM_F_TLS_HANDSHAKE) {
+		/* Waiting to write: a readable socket changes nothing (no spin). */
+		if ((s->flags & STREAM_F_TLS_NEED_WRITE) &&
+		    !(s->flags & STREAM_F_TLS_NEED_READ))
+			return;
 		stream_tls_unwant(s);
 		if (!stream_tls_handshake(s))
 			return;
@@ -446,8 +482,12 @@ stream_writecb(evutil_socket_t fd, short what, void *arg)
 		event_del(&s->wev);
 		s->saved_errno = err;
 		if (err == 0 && s->ssl != NULL) {
-			/* Connected only once the handshake is done. */
+			/*
+			 * Connected only once the handshake is done; the owner's
+			 * connect timer covers it, no write-stall timer does.
+			 */
 			s->flags |= STREAM_F_CONNECTING | STREAM_F_TLS_HANDSHAKE;
+			stream_arm_timer(s);
 			(void)stream_tls_handshake(s);
 			return;
 		}
@@ -573,6 +613,7 @@ stream_tls_handshake(struct stream *s)
 	int rc, e;
 
 	ERR_clear_error();
+	errno = 0;
 	rc = SSL_do_handshake(s->ssl);
 	if (rc == 1) {
 		s->flags &= ~STREAM_F_TLS_HANDSHAKE;
@@ -594,7 +635,9 @@ stream_tls_handshake(struct stream *s)
 	}
 	s->flags |= STREAM_F_TLS_FAILED;
 	s->tls_err = ERR_peek_error();
-	s->tls_verify = SSL_get_verify_result(s->ssl);
+	/* With verify off OpenSSL still records the chain's result: not the cause. */
+	if (SSL_get_verify_mode(s->ssl) & SSL_VERIFY_PEER)
+		s->tls_verify = SSL_get_verify_result(s->ssl);
 	ERR_clear_error();
 	s->saved_errno = e == SSL_ERROR_SYSCALL && errno != 0 ? errno : EPROTO;
 	s->flags &= ~(STREAM_F_CONNECTING | STREAM_F_TLS_HANDSHAKE);
@@ -632,12 +675,17 @@ stream_peer_gone(struct stream *s)
 		int r, e;
 
 		/* Consumes what is not data (a late session ticket) on the way. */
+		if (s->flags & STREAM_F_TLS_FAILED)
+			return true;
 		ERR_clear_error();
+		errno = 0;
 		r = SSL_peek(s->ssl, &b, 1);
 		if (r > 0)
 			return true; /* bytes nobody asked for poison it */
 		e = SSL_get_error(s->ssl, r);
 		ERR_clear_error();
+		if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL)
+			s->flags |= STREAM_F_TLS_FAILED;
 		return e != SSL_ERROR_WANT_READ;
 	}
 	n = recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,24 @@ struct tls_cert {
 	size_t nnames;
 };
 
-/* Owned by a listener_conf; certs[0] is the default. */
+/*
+ * certs[0] is the default. Lifetime: the listener_conf holds one
+ * reference to certs[0].ctx, and every SSL made from it another (its
+ * session context stays certs[0].ctx even after SNI switches it to
+ * another certificate). The struct, the names and the other contexts are
+ * freed with the last of those references (tls_server_ctx_gone), so a
+ * connection accepted before a reload can still be switched by SNI after
+ * its generation is gone.
+ */
 struct tls_server {
 	struct tls_cert *certs;
 	size_t ncerts;
+	bool tied; /* freed with certs[0].ctx from now on */
 };
+
+/* SSL_CTX ex_data index of the tls_server a default context carries. */
+static int tls_server_index = -1;
+static pthread_once_t tls_server_once = PTHREAD_ONCE_INIT;
 
 /* Owned by an upstream_conf. */
 struct tls_client {
@@ -118,6 +132,15 @@ tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 size_t
 tls_server_pick(const struct tls_server *ts, const char *host)
 {
+	char bare[256];
+	size_t len = host != NULL ? strlen(host) : 0;
+
+	/* "a.example." is the same name, fully qualified. */
+	if (len > 1 && len < sizeof(bare) && host[len - 1] == '.') {
+		memcpy(bare, host, len - 1);
+		bare[len - 1] = '\0';
+		host = bare;
+	}
 	for (size_t i = 0; host != NULL && i < ts->ncerts; i++)
 		for (size_t j = 0; j < ts->certs[i].nnames; j++)
 			if (tls_name_matches(ts->certs[i].names[j], host))
@@ -185,6 +208,44 @@ tls_cert_collect_names(struct tls_cert *c)
 		if (n > 0)
 			tls_cert_add_name(c, cn, (size_t)n);
 	}
+}
+
+/* Everything but certs[0].ctx (its owner frees that one, or is freeing it). */
+static void
+tls_server_destroy(struct tls_server *ts)
+{
+	for (size_t i = 0; i < ts->ncerts; i++) {
+		if (i > 0)
+			SSL_CTX_free(ts->certs[i].ctx);
+		for (size_t j = 0; j < ts->certs[i].nnames; j++)
+			free(ts->certs[i].names[j]);
+		free(ts->certs[i].names);
+	}
+	free(ts->certs);
+	free(ts);
+}
+
+/* The default context's last reference went: the rest goes with it. */
+static void
+tls_server_ctx_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (ptr != NULL)
+		tls_server_destroy(ptr);
+}
+
+static void
+tls_server_index_init(void)
+{
+	tls_server_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+	    tls_server_ctx_gone);
+	if (tls_server_index < 0)
+		fatal("tls: no SSL_CTX ex_data index");
 }
 
 static SSL_CTX *
@@ -257,6 +318,10 @@ tls_server_new(const struct tls_cert_files *certs, size_t ncerts,
 		SSL_CTX_set_tlsext_servername_callback(c->ctx, tls_servername);
 		SSL_CTX_set_tlsext_servername_arg(c->ctx, ts);
 	}
+	(void)pthread_once(&tls_server_once, tls_server_index_init);
+	if (SSL_CTX_set_ex_data(ts->certs[0].ctx, tls_server_index, ts) != 1)
+		fatal("tls: cannot tie the certificates to their context");
+	ts->tied = true;
 	return ts;
 }
 
@@ -265,14 +330,14 @@ tls_server_free(struct tls_server *ts)
 {
 	if (ts == NULL)
 		return;
-	for (size_t i = 0; i < ts->ncerts; i++) {
-		SSL_CTX_free(ts->certs[i].ctx);
-		for (size_t j = 0; j < ts->certs[i].nnames; j++)
-			free(ts->certs[i].names[j]);
-		free(ts->certs[i].names);
+	if (ts->tied) {
+		/* The generation's reference; connections may hold more. */
+		SSL_CTX_free(ts->certs[0].ctx);
+		return;
 	}
-	free(ts->certs);
-	free(ts);
+	if (ts->ncerts > 0)
+		SSL_CTX_free(ts->certs[0].ctx);
+	tls_server_destroy(ts);
 }
 
 SSL *
@@ -286,6 +351,42 @@ tls_server_ssl(struct tls_server *ts)
 }
 
 /* ---- client side */
+
+/* Where an SSL keeps its tls_session_slot (ex_data index, made once). */
+static int tls_slot_index = -1;
+static pthread_once_t tls_slot_once = PTHREAD_ONCE_INIT;
+
+static void
+tls_slot_index_init(void)
+{
+	tls_slot_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (tls_slot_index < 0)
+		fatal("tls: no SSL ex_data index");
+}
+
+void
+tls_session_slot_clear(struct tls_session_slot *slot)
+{
+	SSL_SESSION_free(slot->session);
+	slot->session = NULL;
+}
+
+/*
+ * A session to resume with arrived (TLS 1.3: a ticket after the handshake,
+ * possibly while the connection is idle). Keep the newest: returning 1
+ * keeps the reference OpenSSL gave us.
+ */
+static int
+tls_session_arrived(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_session_slot *slot = SSL_get_ex_data(ssl, tls_slot_index);
+
+	if (slot == NULL)
+		return 0;
+	SSL_SESSION_free(slot->session);
+	slot->session = sess;
+	return 1;
+}
 
 struct tls_client *
 tls_client_new(bool verify, const char *ca, char *err, size_t errlen)
@@ -316,6 +417,11 @@ tls_client_new(bool verify, const char *ca, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+	(void)pthread_once(&tls_slot_once, tls_slot_index_init);
+	/* Sessions live in the callers' slots, not in a cache of the context. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, tls_session_arrived);
 	tc = xcalloc(1, sizeof(*tc));
 	tc->ctx = ctx;
 	tc->verify = verify;
@@ -332,13 +438,19 @@ tls_client_free(struct tls_client *tc)
 }
 
 SSL *
-tls_client_ssl(struct tls_client *tc, const char *sni, const char *check_name)
+tls_client_ssl(struct tls_client *tc, const char *sni, const char *check_name,
+    struct tls_session_slot *slot)
 {
 	SSL *ssl = SSL_new(tc->ctx);
 
 	if (ssl == NULL)
 		return NULL;
 	SSL_set_connect_state(ssl);
+	if (slot != NULL) {
+		(void)SSL_set_ex_data(ssl, tls_slot_index, slot);
+		if (slot->session != NULL)
+			(void)SSL_set_session(ssl, slot->session);
+	}
 	if (sni != NULL && !tls_is_ip_literal(sni))
 		(void)SSL_set_tlsext_host_name(ssl, sni);
 	if (tc->verify && check_name != NULL) {

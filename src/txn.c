@@ -1291,6 +1291,7 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 			}
 		} else {
 			/* Truncated: pass on what came, then cut (never pad). */
+			stream_cut(&c->s);
 			stream_flush(&c->s);
 			txn_end(t, false);
 			client_finish(c, "upstream closed mid-response");
@@ -1315,12 +1316,14 @@ txn_up_event(struct stream *s, enum stream_event ev, void *arg)
 			    "TLS handshake failed" : "connect failed") :
 			    "upstream connection reset");
 		} else {
+			stream_cut(&c->s);
 			stream_flush(&c->s);
 			txn_end(t, false);
 			client_finish(c, "upstream error mid-response");
 		}
 		break;
 	case STREAM_EV_READ_TIMEOUT:
+		stream_cut(&c->s);
 		stream_flush(&c->s);
 		txn_end(t, false);
 		client_finish(c, "upstream read timeout");
@@ -1476,6 +1479,7 @@ txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	t->flags |= ACCESSLOG_F_UT;
+	stream_cut(&c->s);
 	stream_flush(&c->s);
 	txn_end(t, false);
 	client_finish(c, "request_timeout mid-response");
@@ -1494,6 +1498,7 @@ txn_try_failed(struct txn *t, enum try_outcome o, int status, const char *why)
 		log_info("upstream_failed", "client=%s upstream=%s server=%s "
 		    "reason=\"%s\" request_id=%s", c->addr, t->up->name,
 		    t->server ? t->server->address : "-", why, t->reqid);
+		stream_cut(&c->s);
 		stream_flush(&c->s);
 		txn_end(t, false);
 		client_finish(c, why);

@@ -41,7 +41,8 @@ upconn_connect(struct worker *w, struct pool_server *ps,
 		const char *name = tls->sni != NULL ? tls->sni : ps->host;
 
 		if (tls->ctx == NULL ||
-		    (ssl = tls_client_ssl(tls->ctx, name, name)) == NULL) {
+		    (ssl = tls_client_ssl(tls->ctx, name, name,
+			&ps->tls_session)) == NULL) {
 			errno = EPROTO;
 			return NULL;
 		}

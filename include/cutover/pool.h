@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "cutover/config.h"
+#include "cutover/tls.h"
 
 struct upstream_conn;
 struct upstream_rt;
@@ -38,6 +39,7 @@ struct pool_server {
 	socklen_t addrlen;
 	char *address;		      /* as written, for logs; owned */
 	char *host;		      /* its host part: TLS name to send and check; owned */
+	struct tls_session_slot tls_session; /* TLS upstreams: to resume the next connection */
 };
 
 void pool_server_init(struct pool_server *ps, struct upstream_rt *rt,

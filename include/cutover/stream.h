@@ -57,6 +57,8 @@ struct stream_ops {
 #define STREAM_F_TLS_NEED_READ 0x100u  /* rev armed for TLS, not for the owner */
 #define STREAM_F_TLS_NEED_WRITE 0x200u /* wev armed for TLS, not for output */
 #define STREAM_F_TLS_FAILED 0x400u  /* a fatal TLS error: no close_notify */
+#define STREAM_F_CUT	    0x800u  /* the data ends short (stream_cut): no close_notify */
+#define STREAM_F_SHUT_DONE  0x1000u /* close_notify and FIN sent */
 
 struct stream {
 	int fd;
@@ -95,6 +97,12 @@ void stream_close(struct stream *s);
  * runs once the TCP connect completes). Takes ownership of `ssl`.
  */
 void stream_tls_start(struct stream *s, SSL *ssl);
+/*
+ * The data this stream carries ends short (a response cut mid-body, an
+ * error, a timeout): over TLS the end is then not announced with a
+ * close_notify, so the peer can tell the cut from a whole message.
+ */
+void stream_cut(struct stream *s);
 /*
  * Why the last TLS failure happened ("certificate verify failed: ...",
  * "wrong version number"), or NULL when the stream had none.

@@ -57,6 +57,18 @@ SSL *tls_server_ssl(struct tls_server *ts);
 size_t tls_server_pick(const struct tls_server *ts, const char *host);
 
 /*
+ * The last session a server handed out, so the next connection to it
+ * resumes instead of doing a full handshake (as nginx's
+ * proxy_ssl_session_reuse). One per server per worker (in its pool) or per
+ * health probe; used from its owner's thread only, and it must outlive
+ * every SSL made with it. Zero-initialised = empty.
+ */
+struct tls_session_slot {
+	SSL_SESSION *session; /* a reference, or NULL */
+};
+void tls_session_slot_clear(struct tls_session_slot *slot);
+
+/*
  * Build an upstream's context. `ca` NULL: the system's trust store.
  * Returns NULL with a message in err.
  */
@@ -67,10 +79,11 @@ void tls_client_free(struct tls_client *tc);
  * A new client-side SSL (connect state). `sni` is sent as the server name
  * unless it is NULL or an IP address; with verification on, the peer's
  * certificate must name `check_name` (a host name, or an IP address
- * matched against its IP SANs).
+ * matched against its IP SANs). It offers the session in `slot` (may be
+ * NULL) and stores there the ones the server hands out.
  */
 SSL *tls_client_ssl(struct tls_client *tc, const char *sni,
-    const char *check_name);
+    const char *check_name, struct tls_session_slot *slot);
 
 /* Is `s` an IPv4 or IPv6 literal (SNI never carries those)? */
 bool tls_is_ip_literal(const char *s);

@@ -29,6 +29,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import threading
 import time
 
@@ -38,7 +39,7 @@ from harness import (Cutover, assert_error, echo_header, echoed, free_port, run_
 from probes import admin_call, events, expect, log_line, metrics, observed, upstreams
 from tlsutil import (Pki, TLSClient, client_context, handshake, https_request, install,
                      plain_connection, refuses_handshake, server_context)
-from upstream import Upstream, by_path, echo, large, pattern_sha256, status, websocket
+from upstream import Upstream, by_path, echo, large, pattern_sha256, raw, status, websocket
 
 HANDSHAKE = [("Connection", "Upgrade"), ("Upgrade", "websocket"),
              ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]
@@ -383,6 +384,81 @@ def test_reload_serves_a_renewed_certificate():
         assert echoed(old.read_response())["target"] == "/old/%d" % i
 
 
+def test_sni_after_the_accepting_generation_is_gone():
+    # A connection accepted under one generation sends its ClientHello
+    # only after two reloads freed that generation: the SNI choice must
+    # still find its certificates (under ASan a use-after-free otherwise).
+    pki = Pki()
+    ca = pki.ca()
+    a = pki.leaf("a", dns=["a.example"])
+    b = pki.leaf("b", dns=["b.example"])
+    up = Upstream(echo())
+    tport = free_port()
+    cfg, _, aport = observed(simple_config(up), log=False)
+    cfg = dict([("listeners", [{"address": "127.0.0.1:%d" % tport,
+                                "tls": listener_tls([a, b])}])] + list(cfg.items()))
+    cut = Cutover(cfg, ports=[tport])
+    admin_call(aport, "/healthz")
+    # The generation loaded at start is kept by the process: leave it first.
+    st, answer = admin_call(aport, "/reload", "POST", timeout=10)
+    assert st == 200, answer
+    raw = socket.create_connection(("127.0.0.1", tport), timeout=5)
+    time.sleep(0.2)  # accepted under the second generation
+    for _ in range(2):
+        st, answer = admin_call(aport, "/reload", "POST", timeout=10)
+        assert st == 200, answer
+    time.sleep(0.5)  # the workers switch; nothing else holds that generation
+    s = client_context(ca).wrap_socket(raw, server_hostname="b.example")
+    served = hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
+    assert served == b.fingerprint, "SNI b.example was served %s" % (
+        "a's certificate" if served == a.fingerprint else served)
+    s.sendall(b"GET /late HTTP/1.1\r\nHost: b.example\r\nConnection: close\r\n\r\n")
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+    assert cut.alive()
+
+
+def test_a_cut_response_ends_without_close_notify():
+    # A response cut short (the upstream closes mid-body) must not end
+    # with a close_notify: that would tell the client the data is whole.
+    # A whole response on a closing connection does end with one.
+    pki = Pki()
+    ca, cert = site(pki)
+    up = Upstream(by_path({
+        "/cut": raw(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part", close=True),
+    }, default=echo()))
+    cut, tport, _, _, _ = tls_cutover(up, [cert])
+
+    def ending(path):
+        s = client_context(ca).wrap_socket(
+            socket.create_connection(("127.0.0.1", tport), timeout=5),
+            server_hostname="a.example", suppress_ragged_eofs=False)
+        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n")
+        got = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return got, "close_notify"
+                got += chunk
+        except ssl.SSLEOFError:
+            return got, "eof without close_notify"
+        except (ConnectionResetError, ssl.SSLError) as e:
+            return got, "reset: %s" % e
+
+    got, how = ending(b"/cut")
+    assert got.startswith(b"HTTP/1.1 200 ") and got.endswith(b"only part"), got[:200]
+    assert how != "close_notify", "a cut response ended with %s" % how
+    got, how = ending(b"/whole")
+    assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+    assert how == "close_notify", "a whole response ended with %s" % how
+
+
 def test_reload_with_a_mismatched_key_keeps_the_served_certificate():
     pki = Pki()
     ca = pki.ca()
@@ -526,6 +602,25 @@ def test_tls_upstream_connections_are_pooled():
     assert up.connections <= 2 and up.tls_handshakes <= 2, \
         "20 sequential requests used %d connection(s), %d TLS handshake(s): %r" % (
             up.connections, up.tls_handshakes, sorted({q.conn_id for q in up.requests}))
+
+
+def test_new_upstream_connections_resume_the_last_session():
+    # The server closes after every answer, so each request opens a new
+    # connection: after the first full handshake (and its session ticket),
+    # every later one resumes. workers: 1 so one pool sees them all.
+    pki = Pki()
+    ca = pki.ca()
+    up = Upstream(echo(headers=[("Connection", "close")]),
+                  tls=server_context(pki.leaf("app", **UPSTREAM_NAMES)))
+    cfg, logpath, aport = upstream_tls_config(up, {"ca": ca.crt, "sni": "app.internal"},
+                                              workers=1)
+    cut = Cutover(cfg)
+    for i in range(6):
+        assert echoed(cut.request("GET", "/r/%d" % i))["target"] == "/r/%d" % i
+    wait_until(lambda: len(up.tls_conns) == 6, what="6 TLS connections")
+    resumed = [c["resumed"] for c in up.tls_conns]
+    assert resumed == [False] + [True] * 5, resumed
+    assert all(c["sni"] == "app.internal" for c in up.tls_conns), up.tls_conns
 
 
 class ClearTextServer:

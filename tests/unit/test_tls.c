@@ -180,6 +180,7 @@ test_sni_pick(void **state)
 	assert_int_equal(tls_server_pick(ts, "www.a.example"), 0);
 	assert_int_equal(tls_server_pick(ts, "b.example"), 1);
 	assert_int_equal(tls_server_pick(ts, "B.EXAMPLE"), 1);
+	assert_int_equal(tls_server_pick(ts, "b.example."), 1); /* fully qualified */
 	assert_int_equal(tls_server_pick(ts, "x.w.example"), 2);
 	/* No SAN: the subject's CN names it. */
 	assert_int_equal(tls_server_pick(ts, "cn.example"), 3);
@@ -247,6 +248,7 @@ test_client(void **state)
 {
 	char err[512];
 	struct tls_client *tc;
+	struct tls_session_slot slot = { NULL };
 	SSL *ssl;
 
 	(void)state;
@@ -255,16 +257,20 @@ test_client(void **state)
 	/* A self-signed certificate is its own CA. */
 	tc = tls_client_new(true, file("a.crt"), err, sizeof(err));
 	assert_non_null(tc);
-	ssl = tls_client_ssl(tc, "a.example", "a.example");
+	ssl = tls_client_ssl(tc, "a.example", "a.example", NULL);
 	assert_non_null(ssl);
 	assert_string_equal(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
 	    "a.example");
 	SSL_free(ssl);
 	/* An IP is checked against IP SANs but never sent as SNI. */
-	ssl = tls_client_ssl(tc, "127.0.0.1", "127.0.0.1");
+	ssl = tls_client_ssl(tc, "127.0.0.1", "127.0.0.1", &slot);
 	assert_non_null(ssl);
 	assert_null(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
 	SSL_free(ssl);
+	/* Nothing arrived: the slot is empty, and clearing it twice is safe. */
+	assert_null(slot.session);
+	tls_session_slot_clear(&slot);
+	tls_session_slot_clear(&slot);
 	tls_client_free(tc);
 	tc = tls_client_new(false, NULL, err, sizeof(err));
 	assert_non_null(tc);
