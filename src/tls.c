@@ -248,11 +248,12 @@ tls_server_index_init(void)
 		fatal("tls: no SSL_CTX ex_data index");
 }
 
+/* A context of either side with the common settings, or NULL with err set. */
 static SSL_CTX *
-tls_server_ctx(const struct tls_cert_files *f, int min_version, char *err,
-    size_t errlen, bool *key_file)
+tls_ctx_new(const SSL_METHOD *method, int min_version, char *err,
+    size_t errlen)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx = SSL_CTX_new(method);
 	char why[256];
 
 	if (ctx == NULL) {
@@ -261,6 +262,18 @@ tls_server_ctx(const struct tls_cert_files *f, int min_version, char *err,
 		return NULL;
 	}
 	tls_ctx_defaults(ctx, min_version);
+	return ctx;
+}
+
+static SSL_CTX *
+tls_server_ctx(const struct tls_cert_files *f, int min_version, char *err,
+    size_t errlen, bool *key_file)
+{
+	SSL_CTX *ctx = tls_ctx_new(TLS_server_method(), min_version, err, errlen);
+	char why[256];
+
+	if (ctx == NULL)
+		return NULL;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
 	if (SSL_CTX_use_certificate_chain_file(ctx, f->cert) != 1) {
@@ -392,15 +405,12 @@ struct tls_client *
 tls_client_new(bool verify, const char *ca, char *err, size_t errlen)
 {
 	struct tls_client *tc;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *ctx = tls_ctx_new(TLS_client_method(), TLS1_2_VERSION, err,
+	    errlen);
 	char why[256];
 
-	if (ctx == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context: %s",
-		    tls_error_text(why, sizeof(why)));
+	if (ctx == NULL)
 		return NULL;
-	}
-	tls_ctx_defaults(ctx, TLS1_2_VERSION);
 	(void)SSL_CTX_set_alpn_protos(ctx, tls_alpn_http11,
 	    sizeof(tls_alpn_http11) - 1);
 	if (ca != NULL) {

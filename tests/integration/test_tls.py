@@ -98,6 +98,23 @@ def upstream_tls_config(servers, tls, upstream=None, **top):
     return observed(simple_config(servers, upstream=u, **top))
 
 
+def read_to_end(s):
+    """Everything until the TLS stream ends -> (bytes, how it ended). With
+    suppress_ragged_eofs=False on the socket, a FIN without close_notify
+    shows as "eof without close_notify"."""
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return got, "close_notify"
+            got += chunk
+    except ssl.SSLEOFError:
+        return got, "eof without close_notify"
+    except (ConnectionResetError, ssl.SSLError) as e:
+        return got, "reset: %s" % e
+
+
 def assert_connect_failure(r, logpath, rid, port):
     """What a refused connection gives (test_upstream_failures,
     test_retries): 502 "bad gateway", one try, flags ["UF"], a try counted
@@ -413,13 +430,8 @@ def test_sni_after_the_accepting_generation_is_gone():
     assert served == b.fingerprint, "SNI b.example was served %s" % (
         "a's certificate" if served == a.fingerprint else served)
     s.sendall(b"GET /late HTTP/1.1\r\nHost: b.example\r\nConnection: close\r\n\r\n")
-    got = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+    got, how = read_to_end(s)
+    assert got.startswith(b"HTTP/1.1 200 "), (got[:200], how)
     assert cut.alive()
 
 
@@ -439,17 +451,7 @@ def test_a_cut_response_ends_without_close_notify():
             socket.create_connection(("127.0.0.1", tport), timeout=5),
             server_hostname="a.example", suppress_ragged_eofs=False)
         s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n")
-        got = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return got, "close_notify"
-                got += chunk
-        except ssl.SSLEOFError:
-            return got, "eof without close_notify"
-        except (ConnectionResetError, ssl.SSLError) as e:
-            return got, "reset: %s" % e
+        return read_to_end(s)
 
     got, how = ending(b"/cut")
     assert got.startswith(b"HTTP/1.1 200 ") and got.endswith(b"only part"), got[:200]
