@@ -362,10 +362,13 @@ client_on_read(struct stream *s, void *arg)
 {
 	struct client *c = arg;
 
-	(void)s;
 	switch (c->state) {
 	case CLIENT_S_IDLE:
 	case CLIENT_S_HEAD:
+		if (stream_plain_on_tls(s)) {
+			client_error(c, 400, "plain HTTP request sent to a TLS port");
+			break;
+		}
 		client_process(c);
 		break;
 	case CLIENT_S_BUSY:

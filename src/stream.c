@@ -43,6 +43,7 @@ static bool stream_tls_handshake(struct stream *s);
 static void stream_tls_want(struct stream *s, uint32_t need);
 static void stream_tls_unwant(struct stream *s);
 static void stream_shut(struct stream *s);
+static bool stream_tls_plain_http(struct stream *s);
 
 static void
 stream_setup(struct stream *s, struct event_base *base, int fd,
@@ -377,7 +378,14 @@ stream_readcb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->flags & STREAM_F_TLS_HANDSHAKE) {
+	if ((s->flags & STREAM_F_TLS_HANDSHAKE) && stream_tls_plain_http(s)) {
+		/* Plain HTTP on a TLS port: read it in clear, for the owner's 400. */
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+		s->flags &= ~STREAM_F_TLS_HANDSHAKE;
+		s->flags |= STREAM_F_PLAIN_ON_TLS;
+		stream_tls_unwant(s);
+	} else if (s->flags & STREAM_F_TLS_HANDSHAKE) {
 		/* Waiting to write: a readable socket changes nothing (no spin). */
 		if ((s->flags & STREAM_F_TLS_NEED_WRITE) &&
 		    !(s->flags & STREAM_F_TLS_NEED_READ))
@@ -644,6 +652,23 @@ stream_tls_handshake(struct stream *s)
 	stream_read_stop(s);
 	s->ops->on_event(s, STREAM_EV_ERROR, s->arg);
 	return false;
+}
+
+/*
+ * Before a server's handshake has read a byte: does the client speak
+ * plain HTTP? A TLS record starts with 0x16 (handshake); an HTTP request
+ * with a method's upper-case letter. Peeks one byte, consumes none.
+ */
+static bool
+stream_tls_plain_http(struct stream *s)
+{
+	unsigned char b;
+
+	if ((s->flags & STREAM_F_CONNECTING) || !SSL_in_before(s->ssl))
+		return false;
+	if (recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+		return false;
+	return b >= 'A' && b <= 'Z';
 }
 
 const char *

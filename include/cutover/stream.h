@@ -59,6 +59,7 @@ struct stream_ops {
 #define STREAM_F_TLS_FAILED 0x400u  /* a fatal TLS error: no close_notify */
 #define STREAM_F_CUT	    0x800u  /* the data ends short (stream_cut): no close_notify */
 #define STREAM_F_SHUT_DONE  0x1000u /* close_notify and FIN sent */
+#define STREAM_F_PLAIN_ON_TLS 0x2000u /* TLS was expected, plain HTTP came: TLS dropped */
 
 struct stream {
 	int fd;
@@ -108,6 +109,17 @@ void stream_cut(struct stream *s);
  * "wrong version number"), or NULL when the stream had none.
  */
 const char *stream_tls_error(const struct stream *s, char *buf, size_t len);
+/*
+ * A server stream expecting TLS whose client spoke plain HTTP instead (its
+ * first byte a letter, as a method starts, where a TLS record starts with
+ * 0x16): the stream has dropped TLS so the owner can answer 400 in clear,
+ * as nginx does, rather than a bare close the client cannot explain.
+ */
+static inline bool
+stream_plain_on_tls(const struct stream *s)
+{
+	return (s->flags & STREAM_F_PLAIN_ON_TLS) != 0;
+}
 /*
  * Has the peer closed this (idle) stream, or sent bytes nobody asked for,
  * in a way the loop has not seen yet? Reads nothing an owner would see.
