@@ -590,7 +590,8 @@ admin_upstream_state(struct strbuf *b, const struct upstream_conf *up)
 	    bs.dry_run ? "dry_run" : "enforce", bs.consecutive, bs.open_period_ms,
 	    bs.probes_in_flight, bs.dry_run_rejects);
 	strbuf_addf(b, ",\"window\":{\"requests\":%u,\"failures\":%u,"
-	    "\"slow\":%u}", bs.calls, bs.failures, bs.slow);
+	    "\"slow\":%u,\"throttled\":%u}", bs.calls, bs.failures, bs.slow,
+	    bs.throttled);
 	if (bs.state == BREAKER_OPEN)
 		strbuf_addf(b, ",\"seconds_until_half_open\":%.3f",
 		    (double)bs.half_open_in_ms / 1000.0);
@@ -608,7 +609,7 @@ admin_upstream_state(struct strbuf *b, const struct upstream_conf *up)
 /*
  * {"upstreams":[{"name":..,"servers":[{"address":..,"weight":N,
  * "healthy":B}],"breaker":{"state":..,"mode":..,...},"window":{"requests":N,
- * "failures":N,"slow":N},"seconds_until_half_open":null|S,"bulkhead":{..},
+ * "failures":N,"slow":N,"throttled":N},"seconds_until_half_open":null|S,"bulkhead":{..},
  * "retry_budget":{..}}]}
  */
 static void

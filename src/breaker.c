@@ -25,7 +25,7 @@ struct breaker_pending {
 };
 
 struct breaker_counts {
-	uint32_t calls, failures, slow;
+	uint32_t calls, failures, slow, throttled;
 };
 
 static uint64_t breaker_rng_next(struct breaker *);
@@ -45,8 +45,8 @@ static void breaker_poll_locked(struct breaker *, uint64_t,
     struct breaker_pending *);
 static uint64_t breaker_next_due(const struct breaker *, uint64_t);
 static void breaker_unlock(struct breaker *, struct breaker_pending *);
-static void breaker_record(struct breaker *, uint64_t, enum outcome_breaker,
-    uint64_t);
+static void breaker_record(struct breaker *, uint64_t, enum try_outcome,
+    enum outcome_breaker, uint64_t);
 static void breaker_check_closed(struct breaker *, uint64_t,
     struct breaker_pending *);
 static void breaker_report_probe(struct breaker *, uint64_t,
@@ -186,6 +186,7 @@ breaker_window_sum(const struct breaker *b, uint64_t now_ms,
 		c->calls += k->calls;
 		c->failures += k->failures;
 		c->slow += k->slow;
+		c->throttled += k->throttled;
 	}
 }
 
@@ -484,12 +485,14 @@ breaker_admit(struct breaker *b, uint64_t now_ms, bool idempotent,
 
 /* Count one outcome in the window (CLOSED and FORCED_CLOSED). */
 static void
-breaker_record(struct breaker *b, uint64_t now_ms, enum outcome_breaker e,
-    uint64_t duration_ms)
+breaker_record(struct breaker *b, uint64_t now_ms, enum try_outcome o,
+    enum outcome_breaker e, uint64_t duration_ms)
 {
 	struct breaker_bucket *k = breaker_window_bucket(b, now_ms);
 
 	k->calls++;
+	if (o == OUTCOME_THROTTLED)
+		k->throttled++;
 	switch (e) {
 	case OUTCOME_B_SUCCESS:
 		b->consecutive = 0;
@@ -591,13 +594,13 @@ breaker_report(struct breaker *b, uint64_t now_ms, struct breaker_ticket *t,
 	case BREAKER_CLOSED:
 		if (e == OUTCOME_B_RELEASE || e == OUTCOME_B_IGNORE)
 			break;
-		breaker_record(b, now_ms, e, duration_ms);
+		breaker_record(b, now_ms, o, e, duration_ms);
 		breaker_check_closed(b, now_ms, &pend);
 		break;
 	case BREAKER_FORCED_CLOSED:
 		/* Shown in /upstreams, but the operator decides the state. */
 		if (e != OUTCOME_B_RELEASE && e != OUTCOME_B_IGNORE)
-			breaker_record(b, now_ms, e, duration_ms);
+			breaker_record(b, now_ms, o, e, duration_ms);
 		break;
 	case BREAKER_HALF_OPEN:
 		breaker_report_probe(b, now_ms, t, e, &pend);
@@ -661,6 +664,7 @@ breaker_snapshot(struct breaker *b, uint64_t now_ms, struct breaker_snapshot *s)
 	s->state = b->state;
 	s->dry_run = b->p.mode == BREAKER_MODE_DRY_RUN;
 	s->calls = c.calls;
+	s->throttled = c.throttled;
 	s->failures = c.failures;
 	s->slow = c.slow;
 	s->consecutive = b->consecutive;

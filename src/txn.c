@@ -208,12 +208,16 @@ txn_start(struct txn *t, struct http_head *h)
 
 	if (path_split_target(h->target, &tp) == -1 || tp.asterisk) {
 		evbuffer_drain(c->s.in, h->head_len);
+		/* An error in the request itself ends the connection (as 400s do). */
+		if (!tp.asterisk)
+			t->keepalive = false;
 		txn_reply_error(t, tp.asterisk ? 404 : 400,
 		    tp.asterisk ? "no route for *" : "bad request target", 0, NULL);
 		return;
 	}
 	if (path_normalise(tp.path.p, tp.path.len, w->path_buf, &plen) == -1) {
 		evbuffer_drain(c->s.in, h->head_len);
+		t->keepalive = false;
 		txn_reply_error(t, 400, "bad path", 0, NULL);
 		return;
 	}

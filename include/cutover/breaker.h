@@ -110,6 +110,7 @@ typedef void breaker_hook_fn(void *arg, const struct breaker_transition *tr);
 struct breaker_bucket {
 	uint64_t sec; /* which second (now_ms / 1000) it counts; stale when older than the window */
 	uint32_t calls, failures, slow;
+	uint32_t throttled; /* 429s: successes to the breaker, counted apart (SPEC 4.2) */
 };
 
 /*
@@ -175,6 +176,7 @@ struct breaker_snapshot {
 	enum breaker_state state;
 	bool dry_run;
 	uint32_t calls, failures, slow; /* in the window */
+	uint32_t throttled;		/* 429s among the calls, in the window */
 	uint32_t consecutive;
 	uint64_t half_open_in_ms;	/* OPEN: ms until HALF_OPEN; else 0 */
 	uint64_t open_period_ms;

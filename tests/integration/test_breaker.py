@@ -12,8 +12,8 @@ import harness
 from harness import Cutover, assert_error, echoed, free_port, server, simple_config, wait_until
 from probes import (admin_call, breaker_state, events, expect, force, log_line, metrics,
                     observed, upstreams)
-from upstream import (Upstream, close_before_head, counted_status, delay, echo, never, status,
-                      switch)
+from upstream import (Upstream, by_path, close_before_head, counted_status, delay, echo, never,
+                      status, switch)
 
 STATE_VALUE = {"closed": 0, "half_open": 1, "open": 2, "forced_open": 3, "forced_closed": 4}
 FAMILIES = ["cutover_upstream_breaker_state", "cutover_upstream_breaker_transitions_total",
@@ -483,3 +483,21 @@ def test_a_slow_client_is_408_and_not_the_upstreams_failure():
     assert r.status == 408, r
     assert breaker_state(port) == "closed", upstreams(port)["app"]["breaker"]
     assert cut.request("GET", "/after").status == 200
+
+
+def test_429_is_a_success_counted_apart_in_the_window():
+    # SPEC 4.2: a 429 is a success to the breaker, counted apart. Three
+    # 429s in a row do not open a breaker that opens at 2 failures; the
+    # window shows them as throttled, and the tries as successes.
+    up = Upstream(by_path({"/busy": status(429)}, default=echo()))
+    cfg, _, port = config(up, breaker={"consecutive_failures": 2})
+    cut = Cutover(cfg)
+    for i in range(3):
+        assert get(cut, "/busy").status == 429
+    echoed(get(cut, "/ok"))
+    assert breaker_state(port, "app") == "closed"
+    # A try is counted just after its answer went out: poll, bounded.
+    wait_until(lambda: upstreams(port)["app"]["window"]["requests"] == 4, what="4 calls counted")
+    w = upstreams(port)["app"]["window"]
+    assert w == {"requests": 4, "failures": 0, "slow": 0, "throttled": 3}, w
+    expect(metrics(port), "cutover_upstream_tries_total", 4, upstream="app", outcome="success")

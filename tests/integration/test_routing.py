@@ -3,7 +3,7 @@
 Matching tests use respond routes whose body is the route name, so each
 case is (method, target, headers) -> route name (or a status)."""
 
-from harness import Cutover, assert_error, echoed, simple_config, write_file
+from harness import Client, Cutover, assert_error, echoed, simple_config, write_file
 from upstream import Upstream, echo
 
 
@@ -171,6 +171,15 @@ def test_path_climbing_above_root_is_400():
     for target in ("/..", "/a/../../b", "/%2e%2e/x"):
         assert_error(cut.request("GET", target), 400)
     assert up.bytes_received == 0, "upstream got bytes: %s" % up.targets()
+    # An error in the request itself closes the connection: a request
+    # pipelined behind the bad one is never served.
+    c = cut.client()
+    c.send(Client.build("GET", "/../x") + Client.build("GET", "/after"))
+    r = c.read_response()
+    assert_error(r, 400)
+    assert r.header("Connection") == "close", r.headers
+    assert c.wait_closed(2.0), "the connection stayed open after the 400"
+    assert up.bytes_received == 0, "the pipelined request was served: %s" % up.targets()
 
 
 REWRITES = [

@@ -862,7 +862,7 @@ test_unsent_and_local_reject_change_nothing(void **st)
 }
 
 static void
-test_throttled_counts_as_success(void **st)
+test_throttled_counts_as_success_apart(void **st)
 {
 	struct breaker b;
 	struct rec r;
@@ -879,6 +879,14 @@ test_throttled_counts_as_success(void **st)
 	assert_int_equal(s.calls, 9);
 	assert_int_equal(s.failures, 8);
 	assert_int_equal(s.consecutive, 4);
+	/* ...counted apart in the window (SPEC 4.2), and gone with its second. */
+	assert_int_equal(s.throttled, 1);
+	assert_true(call(&b, 1000, OUTCOME_SUCCESS, 1));
+	breaker_snapshot(&b, 1000, &s);
+	assert_int_equal(s.throttled, 1);
+	breaker_snapshot(&b, 1000 + p.window_s * 1000, &s);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(s.throttled, 0);
 	breaker_destroy(&b);
 }
 
@@ -1239,7 +1247,7 @@ main(void)
 		cmocka_unit_test(test_probe_client_gone_frees_slot),
 		cmocka_unit_test(test_stale_outcomes_change_nothing),
 		cmocka_unit_test(test_unsent_and_local_reject_change_nothing),
-		cmocka_unit_test(test_throttled_counts_as_success),
+		cmocka_unit_test(test_throttled_counts_as_success_apart),
 		cmocka_unit_test(test_dry_run_never_refuses),
 		cmocka_unit_test(test_forced_open_closed_auto),
 		cmocka_unit_test(test_transition_counters_and_hook_fields),
