@@ -14,9 +14,11 @@
                                         CPU 0 and CPU 1, in percent (TSV)
   benchtool.py wrk FILE                 parse wrk --latency output: one TSV line
                                         requests rps p50_ms p99_ms errors non2xx
-  benchtool.py idle PORT N PID [PATH]   open N keep-alive connections, send one
-                                        request on each, hold them idle, and
-                                        print PID's tree RSS before/after (TSV)
+  benchtool.py idle PORT N PID [PATH [tls]]
+                                        open N keep-alive connections (HTTPS
+                                        with tls), send one request on each,
+                                        hold them idle, and print PID's tree
+                                        RSS before/after (TSV)
   benchtool.py fitconf BIN FILE         drop the top-level keys of FILE that
                                         `BIN -t` refuses; print their names;
                                         exit 0 once `BIN -t -c FILE` passes
@@ -30,6 +32,7 @@ import re
 import resource
 import selectors
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -221,13 +224,28 @@ def raise_nofile(want):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def cmd_idle(port, n, pid, path="/small"):
+def idle_still_open(s, tls):
+    """A readable idle connection: closed by the proxy, or (TLS) only a
+    late record such as a session ticket?"""
+    try:
+        if not tls:
+            return s.recv(1, socket.MSG_PEEK) != b""
+        return s.recv(1) != b""
+    except ssl.SSLWantReadError:
+        return True
+    except OSError:
+        return False
+
+
+def cmd_idle(port, n, pid, path="/small", tls=False):
     """Hold n idle keep-alive connections to the proxy; measure its RSS.
 
     Each connection first completes one request, so the proxy holds it in
     its keep-alive idle state (the state a real idle client is in), then is
     left alone. RSS is read before the first connection and after the last,
-    once the proxy has settled; dead connections are counted and left out."""
+    once the proxy has settled; dead connections are counted and left out.
+    tls: each connection is HTTPS (TLS 1.3 where offered, no verification:
+    the bench's own certificate), handshaken before its request."""
     limit = raise_nofile(n + 64)
     if limit < n + 32:
         sys.stderr.write("idle: RLIMIT_NOFILE %d too low for %d connections\n"
@@ -237,6 +255,11 @@ def cmd_idle(port, n, pid, path="/small"):
     before = tree_rss_kib(pid)
     socks, failed = [], 0
     req = request_bytes(path)
+    ctx = None
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     # Pipeline in batches: connect a batch, send on each, then read each.
     batch = 200
     t0 = time.monotonic()
@@ -245,6 +268,8 @@ def cmd_idle(port, n, pid, path="/small"):
         for _ in range(min(batch, n - start)):
             try:
                 s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                if ctx is not None:
+                    s = ctx.wrap_socket(s, server_hostname="localhost")
                 s.sendall(req)
                 cur.append(s)
             except OSError:
@@ -269,10 +294,7 @@ def cmd_idle(port, n, pid, path="/small"):
         sel.register(s, selectors.EVENT_READ)
     closed = 0
     for key, _ in sel.select(timeout=0):
-        try:
-            if key.fileobj.recv(1, socket.MSG_PEEK) == b"":
-                closed += 1
-        except OSError:
+        if not idle_still_open(key.fileobj, tls):
             closed += 1
     after = tree_rss_kib(pid)
     held = len(socks) - closed
@@ -574,7 +596,8 @@ def main(argv):
         return cmd_wrk(args[0])
     if cmd == "idle":
         return cmd_idle(int(args[0]), int(args[1]), int(args[2]),
-                        args[3] if len(args) > 3 else "/small")
+                        args[3] if len(args) > 3 else "/small",
+                        len(args) > 4 and args[4] == "tls")
     if cmd == "fitconf":
         return cmd_fitconf(args[0], args[1])
     if cmd == "report":

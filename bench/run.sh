@@ -359,9 +359,13 @@ for t in nginx haproxy cutover; do
 		printf '%s\t0\t0\t0\t0\tnan\tn/a\n' "$t" >>"$IDLE_TSV"
 		continue
 	fi
-	say "idle: $IDLE keep-alive connections to $t"
-	if run_fg timeout 180 "${TOOL[@]}" idle "${PORT[$t]}" "$IDLE" "$pid" /small \
-	    >"$WORK/idle-$t.out"; then
+	say "idle: $IDLE keep-alive $SCHEME connections to $t"
+	if [ "$SCHEME" = https ]; then
+		idle_args=("${TLS_PORT[$t]}" "$IDLE" "$pid" /small tls)
+	else
+		idle_args=("${PORT[$t]}" "$IDLE" "$pid" /small)
+	fi
+	if run_fg timeout 180 "${TOOL[@]}" idle "${idle_args[@]}" >"$WORK/idle-$t.out"; then
 		line=$(<"$WORK/idle-$t.out")
 		printf '%s\t%s\tok\n' "$t" "$line" >>"$IDLE_TSV"
 		lost=$(printf '%s' "$line" | cut -f2)
@@ -402,7 +406,8 @@ json.dump({
               "every proxy"] +
              (["--tls: wrk speaks HTTPS (TLS 1.3, one P-256 certificate, "
                "keep-alive: handshakes are amortised) to each proxy, which speaks "
-               "HTTP to the origin; direct is HTTP"] if e["B_SCHEME"] == "https" else []) +
+               "HTTP to the origin; direct is HTTP; the idle test holds HTTPS "
+               "connections"] if e["B_SCHEME"] == "https" else []) +
              [l.strip() for l in open(e["B_NOTES"]) if l.strip()],
 }, open(sys.argv[1], "w"))
 EOF

@@ -166,6 +166,7 @@ txn_start(struct txn *t, struct http_head *h)
 
 	t->cfg = config_ref(w->cfg);
 	t->start_mono_us = txn_now_us();
+	t->deadline_passed = false;
 	t->start_unix_us = txn_unix_us();
 	t->upstream_us = -1;
 	t->in_mark = c->s.bytes_in - evbuffer_get_length(c->s.in);
@@ -1456,6 +1457,12 @@ txn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/*
+	 * The timer was armed from the loop's cached time, a little before
+	 * start_mono_us was read: measured from it, a few ms may seem left,
+	 * enough for one more try (seen under ASan). The timer is the truth.
+	 */
+	t->deadline_passed = true;
 	if (!t->resp_started && t->uc == NULL) {
 		/* Waiting for a slot or in backoff: nothing is out; the deadline ends it. */
 		txn_leave_queue(t);
@@ -1606,6 +1613,8 @@ txn_deadline_left_ms(const struct txn *t)
 
 	if (deadline_ms == 0)
 		return UINT64_MAX;
+	if (t->deadline_passed)
+		return 0;
 	return elapsed_ms >= deadline_ms ? 0 : deadline_ms - elapsed_ms;
 }
 

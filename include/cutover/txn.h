@@ -125,6 +125,7 @@ struct txn {
 	bool holds_slot;	  /* counted in up->rt->busy */
 	bool first_counted;	  /* the current upstream's budget has this request's first try */
 	bool closed_unread;	  /* this try's connection: FIN then RST (never read) */
+	bool deadline_passed;	  /* request_timeout fired: no time is left, whatever a clock says */
 	bool try_whole;		  /* the whole request was queued before this try's first write */
 	bool try_flushed;	  /* this try's first flush happened (try_whole is known) */
 	struct breaker_ticket ticket;
