@@ -565,9 +565,14 @@ shadow_up_event(struct stream *s, enum stream_event ev, void *arg)
 		}
 		break;
 	case STREAM_EV_ERROR:
-		if (sh->state == SHADOW_S_CONNECTING)
+		if (sh->state == SHADOW_S_CONNECTING) {
+			char why[256];
+
+			/* As for a request: "TLS" only when TLS is the reason. */
 			shadow_fail(sh, OUTCOME_CONNECT_FAILURE,
-			    s->ssl != NULL ? "TLS handshake failed" : "connect failed");
+			    stream_tls_error(s, why, sizeof(why)) != NULL ?
+			    "TLS handshake failed" : "connect failed");
+		}
 		else if (sh->state == SHADOW_S_WAIT_HEAD)
 			shadow_conn_failed(sh, OUTCOME_RESET,
 			    "shadow upstream connection reset");

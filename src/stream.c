@@ -44,6 +44,8 @@ static void stream_tls_want(struct stream *s, uint32_t need);
 static void stream_tls_unwant(struct stream *s);
 static void stream_shut(struct stream *s);
 static bool stream_tls_plain_http(struct stream *s);
+static void stream_tls_failed(struct stream *s);
+static bool stream_tls_may_notify(const struct stream *s);
 
 static void
 stream_setup(struct stream *s, struct event_base *base, int fd,
@@ -106,12 +108,8 @@ stream_close(struct stream *s)
 	event_del(&s->wev);
 	event_del(&s->tev);
 	if (s->ssl != NULL) {
-		/*
-		 * close_notify only for a clean end: a sound session, all our
-		 * data written and not cut short (nginx does the same).
-		 */
-		if (!(s->flags & (STREAM_F_TLS_FAILED | STREAM_F_TLS_HANDSHAKE |
-			STREAM_F_SHUT_DONE | STREAM_F_CUT)) &&
+		/* A clean end, with all our data written (as nginx does). */
+		if (stream_tls_may_notify(s) && !(s->flags & STREAM_F_SHUT_DONE) &&
 		    evbuffer_get_length(s->out) == 0 && s->tls_wlen == 0) {
 			errno = 0;
 			(void)SSL_shutdown(s->ssl);
@@ -226,18 +224,13 @@ stream_tls_send(struct stream *s)
 		stream_tls_want(s, STREAM_F_TLS_NEED_READ);
 		errno = EAGAIN;
 		return -1;
-	case SSL_ERROR_SYSCALL: {
-		int e = errno != 0 ? errno : EPIPE;
-
-		s->flags |= STREAM_F_TLS_FAILED;
-		ERR_clear_error();
-		errno = e;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			errno = EPIPE;
+		stream_tls_failed(s);
 		return -1;
-	}
 	default:
-		s->flags |= STREAM_F_TLS_FAILED;
-		s->tls_err = ERR_peek_error();
-		ERR_clear_error();
+		stream_tls_failed(s);
 		errno = EPROTO;
 		return -1;
 	}
@@ -303,8 +296,7 @@ stream_shut(struct stream *s)
 	if (s->flags & STREAM_F_SHUT_DONE)
 		return;
 	s->flags |= STREAM_F_SHUT_DONE;
-	if (s->ssl != NULL && !(s->flags & (STREAM_F_TLS_FAILED |
-	    STREAM_F_TLS_HANDSHAKE | STREAM_F_CUT))) {
+	if (stream_tls_may_notify(s)) {
 		ERR_clear_error();
 		errno = 0;
 		(void)SSL_shutdown(s->ssl);
@@ -354,18 +346,11 @@ stream_recv(struct stream *s, struct evbuffer_iovec *v, int nv)
 		stream_tls_want(s, STREAM_F_TLS_NEED_WRITE);
 		errno = EAGAIN;
 		return -1;
-	case SSL_ERROR_SYSCALL: {
-		int e = errno;
-
-		s->flags |= STREAM_F_TLS_FAILED;
-		ERR_clear_error();
-		errno = e;
-		return e == 0 ? 0 : -1;
-	}
+	case SSL_ERROR_SYSCALL:
+		stream_tls_failed(s);
+		return errno == 0 ? 0 : -1;
 	default:
-		s->flags |= STREAM_F_TLS_FAILED;
-		s->tls_err = ERR_peek_error();
-		ERR_clear_error();
+		stream_tls_failed(s);
 		errno = EPROTO;
 		return -1;
 	}
@@ -577,6 +562,35 @@ stream_tls_start(struct stream *s, SSL *ssl)
 		s->flags |= STREAM_F_TLS_HANDSHAKE;
 }
 
+/*
+ * A fatal TLS error: from now on no SSL call but SSL_free (OpenSSL's state
+ * is an error state, and would answer with no errno of its own). Keeps the
+ * first reason for stream_tls_error; leaves errno as it was.
+ */
+static void
+stream_tls_failed(struct stream *s)
+{
+	int e = errno;
+
+	s->flags |= STREAM_F_TLS_FAILED;
+	if (s->tls_err == 0)
+		s->tls_err = ERR_peek_error();
+	ERR_clear_error();
+	errno = e;
+}
+
+/*
+ * May this stream end with a close_notify? Over a sound, established
+ * session whose data was not cut short: anything else ends with a bare
+ * FIN, so the peer can tell a cut from a whole message.
+ */
+static bool
+stream_tls_may_notify(const struct stream *s)
+{
+	return s->ssl != NULL && !(s->flags & (STREAM_F_TLS_FAILED |
+	    STREAM_F_TLS_HANDSHAKE | STREAM_F_CUT));
+}
+
 /* Arm the event TLS needs (NEED_READ: rev, NEED_WRITE: wev) for itself. */
 static void
 stream_tls_want(struct stream *s, uint32_t need)
@@ -641,12 +655,10 @@ stream_tls_handshake(struct stream *s)
 		stream_tls_want(s, STREAM_F_TLS_NEED_WRITE);
 		return false;
 	}
-	s->flags |= STREAM_F_TLS_FAILED;
-	s->tls_err = ERR_peek_error();
 	/* With verify off OpenSSL still records the chain's result: not the cause. */
 	if (SSL_get_verify_mode(s->ssl) & SSL_VERIFY_PEER)
 		s->tls_verify = SSL_get_verify_result(s->ssl);
-	ERR_clear_error();
+	stream_tls_failed(s);
 	s->saved_errno = e == SSL_ERROR_SYSCALL && errno != 0 ? errno : EPROTO;
 	s->flags &= ~(STREAM_F_CONNECTING | STREAM_F_TLS_HANDSHAKE);
 	stream_read_stop(s);
@@ -708,9 +720,9 @@ stream_peer_gone(struct stream *s)
 		if (r > 0)
 			return true; /* bytes nobody asked for poison it */
 		e = SSL_get_error(s->ssl, r);
-		ERR_clear_error();
 		if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL)
-			s->flags |= STREAM_F_TLS_FAILED;
+			stream_tls_failed(s);
+		ERR_clear_error();
 		return e != SSL_ERROR_WANT_READ;
 	}
 	n = recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);

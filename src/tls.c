@@ -40,9 +40,14 @@ struct tls_server {
 	bool tied; /* freed with certs[0].ctx from now on */
 };
 
-/* SSL_CTX ex_data index of the tls_server a default context carries. */
+/*
+ * ex_data indices, made once: the tls_server a listener's default SSL_CTX
+ * carries, and the tls_session_slot a client SSL stores sessions in.
+ */
 static int tls_server_index = -1;
-static pthread_once_t tls_server_once = PTHREAD_ONCE_INIT;
+static int tls_slot_index = -1;
+static pthread_once_t tls_index_once = PTHREAD_ONCE_INIT;
+static void tls_index_init(void);
 
 /* Owned by an upstream_conf. */
 struct tls_client {
@@ -240,12 +245,13 @@ tls_server_ctx_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 }
 
 static void
-tls_server_index_init(void)
+tls_index_init(void)
 {
 	tls_server_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
 	    tls_server_ctx_gone);
-	if (tls_server_index < 0)
-		fatal("tls: no SSL_CTX ex_data index");
+	tls_slot_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (tls_server_index < 0 || tls_slot_index < 0)
+		fatal("tls: no ex_data index");
 }
 
 /* A context of either side with the common settings, or NULL with err set. */
@@ -331,7 +337,7 @@ tls_server_new(const struct tls_cert_files *certs, size_t ncerts,
 		SSL_CTX_set_tlsext_servername_callback(c->ctx, tls_servername);
 		SSL_CTX_set_tlsext_servername_arg(c->ctx, ts);
 	}
-	(void)pthread_once(&tls_server_once, tls_server_index_init);
+	(void)pthread_once(&tls_index_once, tls_index_init);
 	if (SSL_CTX_set_ex_data(ts->certs[0].ctx, tls_server_index, ts) != 1)
 		fatal("tls: cannot tie the certificates to their context");
 	ts->tied = true;
@@ -364,18 +370,6 @@ tls_server_ssl(struct tls_server *ts)
 }
 
 /* ---- client side */
-
-/* Where an SSL keeps its tls_session_slot (ex_data index, made once). */
-static int tls_slot_index = -1;
-static pthread_once_t tls_slot_once = PTHREAD_ONCE_INIT;
-
-static void
-tls_slot_index_init(void)
-{
-	tls_slot_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (tls_slot_index < 0)
-		fatal("tls: no SSL ex_data index");
-}
 
 void
 tls_session_slot_clear(struct tls_session_slot *slot)
@@ -427,7 +421,7 @@ tls_client_new(bool verify, const char *ca, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
-	(void)pthread_once(&tls_slot_once, tls_slot_index_init);
+	(void)pthread_once(&tls_index_once, tls_index_init);
 	/* Sessions live in the callers' slots, not in a cache of the context. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);

@@ -68,26 +68,20 @@ upconn_connect(struct worker *w, struct pool_server *ps,
 	return uc;
 }
 
-/*
- * Has the upstream closed (or written to) this idle connection in a way
- * our loop has not seen yet? The keep-alive race: a server closing an
- * idle connection just as we reuse it. A FIN already here means the
- * upstream cannot see the request we are about to write, so we take
- * another connection instead of failing the request. One peek a reuse.
- */
-static bool
-upconn_peer_gone(struct upstream_conn *uc)
-{
-	return stream_peer_gone(&uc->s);
-}
-
 struct upstream_conn *
 upconn_take_idle(struct pool_server *ps, const struct stream_ops *ops,
     void *arg)
 {
 	struct upstream_conn *uc;
 
-	while ((uc = TAILQ_FIRST(&ps->idle)) != NULL && upconn_peer_gone(uc)) {
+	/*
+	 * Has the upstream closed (or written to) an idle connection in a way
+	 * our loop has not seen yet? The keep-alive race: a server closing an
+	 * idle connection just as we reuse it. A FIN already here means the
+	 * upstream cannot see the request we are about to write, so we take
+	 * another connection instead of failing the request. One peek a reuse.
+	 */
+	while ((uc = TAILQ_FIRST(&ps->idle)) != NULL && stream_peer_gone(&uc->s)) {
 		log_debug("upstream_idle_gone", "upstream=%s server=%s",
 		    ps->rt->name, ps->address);
 		upconn_close(uc, "closed by the upstream while idle");
