@@ -607,9 +607,7 @@ health_tls_wait(struct health_probe *p, int rc, const char *what)
 		health_check_end(p, false, why);
 		return false;
 	default:
-		/* With verify off OpenSSL still records the chain's result: not the cause. */
-		vr = (SSL_get_verify_mode(p->ssl) & SSL_VERIFY_PEER) ?
-		    SSL_get_verify_result(p->ssl) : X509_V_OK;
+		vr = tls_verify_failure(p->ssl);
 		if (vr != X509_V_OK)
 			snprintf(why, sizeof(why), "%s: certificate verify failed: %s",
 			    what, X509_verify_cert_error_string(vr));

@@ -20,6 +20,7 @@
 
 #include "cutover/stream.h"
 #include "cutover/timer.h"
+#include "cutover/tls.h"
 
 #define STREAM_READ_CHUNK 16384
 #define STREAM_READ_ROUNDS 4
@@ -655,9 +656,7 @@ stream_tls_handshake(struct stream *s)
 		stream_tls_want(s, STREAM_F_TLS_NEED_WRITE);
 		return false;
 	}
-	/* With verify off OpenSSL still records the chain's result: not the cause. */
-	if (SSL_get_verify_mode(s->ssl) & SSL_VERIFY_PEER)
-		s->tls_verify = SSL_get_verify_result(s->ssl);
+	s->tls_verify = tls_verify_failure(s->ssl);
 	stream_tls_failed(s);
 	s->saved_errno = e == SSL_ERROR_SYSCALL && errno != 0 ? errno : EPROTO;
 	s->flags &= ~(STREAM_F_CONNECTING | STREAM_F_TLS_HANDSHAKE);

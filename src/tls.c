@@ -75,6 +75,14 @@ tls_error_text(char *buf, size_t len)
 	return buf;
 }
 
+long
+tls_verify_failure(const SSL *ssl)
+{
+	if (!(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER))
+		return X509_V_OK;
+	return SSL_get_verify_result(ssl);
+}
+
 bool
 tls_is_ip_literal(const char *s)
 {

@@ -92,6 +92,13 @@ bool tls_is_ip_literal(const char *s);
  * `host`? Case-insensitive; a wildcard stands for exactly one label.
  */
 bool tls_name_matches(const char *pattern, const char *host);
+/*
+ * Why a failed client handshake's peer was refused: its certificate's
+ * verification result, or X509_V_OK when it verified or was not checked
+ * (with verify off OpenSSL still records the chain's result, which is
+ * then not the cause).
+ */
+long tls_verify_failure(const SSL *ssl);
 /* OpenSSL's error queue as one line ("" when empty); clears the queue. */
 const char *tls_error_text(char *buf, size_t len);
 

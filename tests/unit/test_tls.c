@@ -261,6 +261,8 @@ test_client(void **state)
 	assert_non_null(ssl);
 	assert_string_equal(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
 	    "a.example");
+	/* Before any handshake there is no verification failure to report. */
+	assert_int_equal(tls_verify_failure(ssl), X509_V_OK);
 	SSL_free(ssl);
 	/* An IP is checked against IP SANs but never sent as SNI. */
 	ssl = tls_client_ssl(tc, "127.0.0.1", "127.0.0.1", &slot);
